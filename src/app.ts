@@ -1,0 +1,54 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { ApiError } from "./lib/errors";
+import { internalProblem, problem } from "./lib/problem";
+import { requestContext } from "./middleware/context";
+import { auditRoutes } from "./routes/audit";
+import { availabilityRoutes } from "./routes/availability";
+import { eventRoutes } from "./routes/events";
+import { health } from "./routes/health";
+import { reservationRoutes } from "./routes/reservations";
+import { tierRoutes } from "./routes/tiers";
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+function allowedOrigin(origin: string, allowed: string): string | null {
+  const list = allowed
+    .split(",")
+    .map((o) => o.trim())
+    .filter(Boolean);
+  if (list.includes("*")) return origin || "*";
+  return list.includes(origin) ? origin : null;
+}
+
+export const app = new Hono<{ Bindings: Env }>()
+  .use(requestContext())
+  .use(
+    "/v1/*",
+    cors({
+      origin: (origin, c) => allowedOrigin(origin, c.env.ALLOWED_ORIGINS),
+      allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"],
+      allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+      exposeHeaders: ["X-Request-Id", "Idempotent-Replayed", "Retry-After"],
+      maxAge: 600,
+    }),
+  )
+  .use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError("PAYLOAD_TOO_LARGE", `The request body is larger than ${MAX_BODY_BYTES} bytes`);
+      },
+    }),
+  )
+  .route("/", health)
+  .route("/", eventRoutes)
+  .route("/", tierRoutes)
+  .route("/", availabilityRoutes)
+  .route("/", auditRoutes)
+  .route("/", reservationRoutes)
+  .notFound((c) => problem(c, new ApiError("NOT_FOUND", `No route ${c.req.method} ${c.req.path}`)))
+  .onError((error, c) =>
+    error instanceof ApiError ? problem(c, error) : internalProblem(c, error, c.get("requestId")),
+  );

@@ -1,0 +1,135 @@
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/**
+ * The D1 schema. Times are epoch milliseconds (integers) so that comparisons and ordering are exact;
+ * the API renders them as ISO 8601 strings.
+ *
+ * Tier rows are written once by event/tier creation; after that the tier's Durable Object owns the
+ * tier and writes every change back here through its outbox (guarded by `version`).
+ */
+
+export const events = sqliteTable("events", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  startsAt: integer("starts_at").notNull(),
+  endsAt: integer("ends_at"),
+  timezone: text("timezone").notNull(),
+  currency: text("currency").notNull(),
+  maxTicketsPerOrder: integer("max_tickets_per_order").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const tiers = sqliteTable(
+  "tiers",
+  {
+    id: text("id").primaryKey(),
+    eventId: text("event_id")
+      .notNull()
+      .references(() => events.id),
+    position: integer("position").notNull(),
+    name: text("name").notNull(),
+    price: integer("price").notNull(),
+    kind: text("kind", { enum: ["general_admission", "seated"] }).notNull(),
+    capacity: integer("capacity").notNull(),
+    /** JSON array of seat labels, in seat order; null for general admission. */
+    seats: text("seats", { mode: "json" }).$type<string[]>(),
+    maxPerOrder: integer("max_per_order").notNull(),
+    salesStartAt: integer("sales_start_at"),
+    salesEndAt: integer("sales_end_at"),
+    holdSeconds: integer("hold_seconds").notNull(),
+    maxExtensions: integer("max_extensions").notNull(),
+    extensionSeconds: integer("extension_seconds").notNull(),
+    version: integer("version").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("tiers_event_idx").on(t.eventId, t.position)],
+);
+
+export const reservations = sqliteTable(
+  "reservations",
+  {
+    id: text("id").primaryKey(),
+    eventId: text("event_id").notNull(),
+    /** The tier whose object keeps the reservation's header (status, expiry, extensions, token). */
+    leadTierId: text("lead_tier_id").notNull(),
+    sessionId: text("session_id"),
+    tokenHash: text("token_hash").notNull(),
+    status: text("status", { enum: ["active", "checkout", "completed", "released", "expired"] }).notNull(),
+    items: text("items", { mode: "json" }).notNull().$type<ReservationItem[]>(),
+    expiresAt: integer("expires_at").notNull(),
+    extensionsUsed: integer("extensions_used").notNull(),
+    maxExtensions: integer("max_extensions").notNull(),
+    extensionSeconds: integer("extension_seconds").notNull(),
+    version: integer("version").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("reservations_event_idx").on(t.eventId, t.createdAt), index("reservations_token_idx").on(t.tokenHash)],
+);
+
+export interface ReservationItem {
+  tierId: string;
+  quantity: number;
+  seats?: string[];
+}
+
+/**
+ * One row per (event, sessionId): the reservation that currently owns the session. Claimed with an
+ * atomic insert before any capacity is held, so two racing requests of one session cannot both win.
+ */
+export const sessionClaims = sqliteTable(
+  "session_claims",
+  {
+    eventId: text("event_id").notNull(),
+    sessionId: text("session_id").notNull(),
+    reservationId: text("reservation_id").notNull(),
+    claimedAt: integer("claimed_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.sessionId] })],
+);
+
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    /** Deterministic where the entry comes from an outbox, so a re-sent entry is written once. */
+    id: text("id").primaryKey(),
+    eventId: text("event_id").notNull(),
+    at: integer("at").notNull(),
+    action: text("action").notNull(),
+    actorType: text("actor_type", { enum: ["organiser", "buyer", "scanner", "stripe", "system"] }).notNull(),
+    actorId: text("actor_id"),
+    subjectType: text("subject_type").notNull(),
+    subjectId: text("subject_id").notNull(),
+    data: text("data", { mode: "json" }).notNull().$type<Record<string, unknown>>(),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    requestId: text("request_id"),
+  },
+  (t) => [
+    index("audit_event_at_idx").on(t.eventId, t.at, t.id),
+    index("audit_event_action_at_idx").on(t.eventId, t.action, t.at, t.id),
+  ],
+);
+
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    /** Hash of (credential scope, route, key). */
+    scopeKey: text("scope_key").primaryKey(),
+    requestHash: text("request_hash").notNull(),
+    state: text("state", { enum: ["running", "done"] }).notNull(),
+    /** A running request whose lock has passed is presumed dead; a retry may take the key over. */
+    lockedUntil: integer("locked_until").notNull(),
+    responseStatus: integer("response_status"),
+    responseBody: text("response_body"),
+    responseContentType: text("response_content_type"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("idempotency_created_idx").on(t.createdAt)],
+);
+
+export type EventRow = typeof events.$inferSelect;
+export type TierRow = typeof tiers.$inferSelect;
+export type ReservationRow = typeof reservations.$inferSelect;
+export type AuditRow = typeof auditLog.$inferInsert;

@@ -1,0 +1,172 @@
+/**
+ * Reservations across the tiers of one event, all-or-nothing. Each tier's object holds its part
+ * keyed by the reservation id; the first tier of the reservation leads it (keeps its status,
+ * expiry, extensions and token hash, and writes it to D1), the others follow the lead's decisions.
+ */
+import { eq } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { type ReservationRow, reservations } from "../db/schema";
+import { ApiError, notFound } from "../lib/errors";
+import { newId, newToken, sha256Hex, tokenKind } from "../lib/ids";
+import type { HeaderInit, HeldPart, HoldTerms, LeadDecision } from "../objects/tier-rpc";
+import type { ReservationInput } from "../schemas/reservations";
+import type { RequestContext } from "./audit";
+import { claimSession, releaseSession } from "./session-claims";
+import { refusalError, tierObject, unwrap } from "./tier-objects";
+
+interface Item {
+  tierId: string;
+  quantity: number;
+  seats?: string[];
+}
+
+export async function createReservation(
+  env: Env,
+  db: Db,
+  eventId: string,
+  input: ReservationInput,
+  ctx: RequestContext,
+): Promise<{ reservation: ReservationRow; token: string }> {
+  const items: Item[] = input.items.map((i) =>
+    "seats" in i ? { tierId: i.tierId, quantity: i.seats.length, seats: i.seats } : i,
+  );
+  const token = newToken("rsv");
+  const header: HeaderInit = {
+    id: newId("rsv"),
+    eventId,
+    leadTierId: (items[0] as Item).tierId,
+    sessionId: input.sessionId ?? null,
+    tokenHash: await sha256Hex(token),
+    items,
+  };
+  const claim = header.sessionId === null ? null : { eventId, sessionId: header.sessionId, reservationId: header.id };
+  if (claim) await claimSession(db, claim);
+  try {
+    const reservation = items.length === 1 ? await holdOne(env, header, ctx) : await holdAll(env, header, ctx);
+    return { reservation, token };
+  } catch (error) {
+    if (claim) await releaseSession(db, claim);
+    throw error;
+  }
+}
+
+async function holdOne(env: Env, header: HeaderInit, ctx: RequestContext): Promise<ReservationRow> {
+  const item = header.items[0] as Item;
+  const part = unwrap(await tierObject(env, item.tierId).reserve(holdRequest(header, item, header, ctx)));
+  if (!part.reservation) throw new Error(`tier ${item.tierId} held ${header.id} without opening it`);
+  return part.reservation;
+}
+
+/** Holds every part `pending`; if all tiers say yes, activates them, else gives back what was held. */
+async function holdAll(env: Env, header: HeaderInit, ctx: RequestContext): Promise<ReservationRow> {
+  const held = await Promise.allSettled(
+    header.items.map((item) => tierObject(env, item.tierId).reserve(holdRequest(header, item, null, ctx))),
+  );
+  const parts: HeldPart[] = [];
+  let failure: unknown = null;
+  for (const outcome of held) {
+    if (outcome.status === "rejected") failure ??= outcome.reason;
+    else if (outcome.value.ok) parts.push(outcome.value);
+    else failure ??= refusalError(outcome.value);
+  }
+  if (failure !== null) {
+    await rollBack(env, header);
+    throw failure;
+  }
+
+  const terms = strictest(parts.map((p) => p.terms));
+  const expiresAt = Date.now() + terms.holdSeconds * 1000;
+  // Best-available seats were picked by the tiers; the reservation lists what was actually held.
+  const items = header.items.map((item, i) => {
+    const seats = parts[i]?.seats;
+    return seats ? { ...item, seats } : item;
+  });
+  const activated = await Promise.allSettled(
+    items.map((item) =>
+      tierObject(env, item.tierId).activate({
+        tierId: item.tierId,
+        reservationId: header.id,
+        expiresAt,
+        header: item.tierId === header.leadTierId ? { ...header, items, terms } : null,
+        ctx,
+      }),
+    ),
+  );
+  const lead = activated[0];
+  if (activated.some((a) => a.status === "rejected" || !a.value.ok) || lead?.status !== "fulfilled" || !lead.value.ok) {
+    await rollBack(env, header);
+    throw new Error(`reservation ${header.id} could not be activated in every tier`);
+  }
+  if (!lead.value.reservation) throw new Error(`lead tier did not open ${header.id}`);
+  return lead.value.reservation;
+}
+
+function holdRequest(header: HeaderInit, item: Item, single: HeaderInit | null, ctx: RequestContext) {
+  return {
+    tierId: item.tierId,
+    eventId: header.eventId,
+    reservationId: header.id,
+    quantity: item.quantity,
+    ...(item.seats ? { seats: item.seats } : {}),
+    totalQuantity: header.items.reduce((n, i) => n + i.quantity, 0),
+    header: single,
+    ctx,
+  };
+}
+
+function strictest(terms: HoldTerms[]): HoldTerms {
+  return {
+    holdSeconds: Math.min(...terms.map((t) => t.holdSeconds)),
+    maxExtensions: Math.min(...terms.map((t) => t.maxExtensions)),
+    extensionSeconds: Math.min(...terms.map((t) => t.extensionSeconds)),
+  };
+}
+
+async function rollBack(env: Env, header: HeaderInit): Promise<void> {
+  await tellTiers(env, header.items, { reservationId: header.id, status: "released", expiresAt: 0 });
+}
+
+async function tellTiers(env: Env, items: Item[], decision: LeadDecision): Promise<void> {
+  await Promise.all(items.map((item) => tierObject(env, item.tierId).follow(item.tierId, decision)));
+}
+
+// ---- reading and changing a reservation, as its holder ---------------------------------------
+
+/**
+ * The reservation, if `token` is its own token. No or a malformed token is `401`; another
+ * reservation's token is `403`.
+ */
+export async function authorizedReservation(db: Db, id: string, token: string | null): Promise<ReservationRow> {
+  if (token === null || tokenKind(token) !== "rsv") {
+    throw new ApiError("UNAUTHORIZED", "This call needs the reservation's token as a bearer token");
+  }
+  const row = await db.select().from(reservations).where(eq(reservations.id, id)).get();
+  if (!row) throw notFound("reservation", id);
+  const hash = await sha256Hex(token);
+  if (hash === row.tokenHash) return row;
+  const other = await db
+    .select({ id: reservations.id })
+    .from(reservations)
+    .where(eq(reservations.tokenHash, hash))
+    .get();
+  if (other) throw new ApiError("FORBIDDEN", "This token belongs to another reservation");
+  throw new ApiError("UNAUTHORIZED", "The token is not valid for this reservation");
+}
+
+export async function extendReservation(env: Env, row: ReservationRow, ctx: RequestContext): Promise<ReservationRow> {
+  const { reservation } = unwrap(await tierObject(env, row.leadTierId).extend(row.leadTierId, row.id, ctx));
+  await tellFollowers(env, reservation);
+  return reservation;
+}
+
+export async function releaseReservation(env: Env, row: ReservationRow, ctx: RequestContext): Promise<ReservationRow> {
+  const { reservation } = unwrap(await tierObject(env, row.leadTierId).release(row.leadTierId, row.id, ctx));
+  await tellFollowers(env, reservation);
+  return reservation;
+}
+
+async function tellFollowers(env: Env, r: ReservationRow): Promise<void> {
+  if (r.status !== "active" && r.status !== "released" && r.status !== "expired") return;
+  const followers = r.items.filter((i) => i.tierId !== r.leadTierId);
+  await tellTiers(env, followers, { reservationId: r.id, status: r.status, expiresAt: r.expiresAt });
+}

@@ -1,0 +1,10 @@
+import type { TierPatch } from "../schemas/events";
+import type { RequestContext } from "./audit";
+import { tierObject, unwrap } from "./tier-objects";
+import { tierView } from "./views";
+
+/** Organiser changes to a tier go through its object: capacity never drops below sold + held. */
+export async function updateTier(env: Env, tierId: string, patch: TierPatch, ctx: RequestContext) {
+  const { tier } = unwrap(await tierObject(env, tierId).updateTier({ tierId, patch, ctx }));
+  return tierView(tier);
+}

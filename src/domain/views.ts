@@ -1,0 +1,73 @@
+/** The API's response shapes (API.md), built from stored rows in one place. */
+import type { AuditRow, EventRow, ReservationRow, TierRow } from "../db/schema";
+import { toIso, toIsoOrNull } from "../lib/time";
+
+export function tierView(t: TierRow) {
+  return {
+    id: t.id,
+    eventId: t.eventId,
+    name: t.name,
+    price: t.price,
+    kind: t.kind,
+    capacity: t.capacity,
+    ...(t.kind === "seated" ? { seats: t.seats ?? [] } : {}),
+    maxPerOrder: t.maxPerOrder,
+    salesStartAt: toIsoOrNull(t.salesStartAt),
+    salesEndAt: toIsoOrNull(t.salesEndAt),
+    holdSeconds: t.holdSeconds,
+    maxExtensions: t.maxExtensions,
+    extensionSeconds: t.extensionSeconds,
+    createdAt: toIso(t.createdAt),
+    updatedAt: toIso(t.updatedAt),
+  };
+}
+
+export function eventView(e: EventRow, tiers: TierRow[]) {
+  return {
+    id: e.id,
+    name: e.name,
+    startsAt: toIso(e.startsAt),
+    endsAt: toIsoOrNull(e.endsAt),
+    timezone: e.timezone,
+    currency: e.currency,
+    maxTicketsPerOrder: e.maxTicketsPerOrder,
+    createdAt: toIso(e.createdAt),
+    tiers: tiers.map(tierView),
+  };
+}
+
+/**
+ * A hold that has passed its expiry reads `expired` even in the moment before the tier's alarm
+ * has recorded it: the alarm is at-least-once and may run late, the clock is not.
+ */
+export function effectiveStatus(r: ReservationRow, now: number): ReservationRow["status"] {
+  return r.status === "active" && r.expiresAt <= now ? "expired" : r.status;
+}
+
+export function reservationView(r: ReservationRow, now: number, token?: string) {
+  return {
+    id: r.id,
+    eventId: r.eventId,
+    status: effectiveStatus(r, now),
+    items: r.items,
+    expiresAt: toIso(r.expiresAt),
+    extensionsRemaining: r.maxExtensions - r.extensionsUsed,
+    sessionId: r.sessionId,
+    createdAt: toIso(r.createdAt),
+    ...(token === undefined ? {} : { token }),
+  };
+}
+
+export function auditView(a: AuditRow) {
+  return {
+    id: a.id,
+    at: toIso(a.at),
+    action: a.action,
+    actor: { type: a.actorType, ...(a.actorId ? { id: a.actorId } : {}) },
+    subject: { type: a.subjectType, id: a.subjectId },
+    data: a.data,
+    ...(a.ip ? { ip: a.ip } : {}),
+    ...(a.userAgent ? { userAgent: a.userAgent } : {}),
+    ...(a.requestId ? { requestId: a.requestId } : {}),
+  };
+}

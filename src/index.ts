@@ -1,0 +1,7 @@
+import { app } from "./app";
+
+export { TierInventory } from "./objects/tier-inventory";
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>;

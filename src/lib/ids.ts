@@ -1,0 +1,55 @@
+/**
+ * Identifiers and bearer tokens. IDs are opaque and unguessable (128 bits of randomness, base62);
+ * tokens carry 256 bits, are shown once and stored only as SHA-256 hashes.
+ */
+
+const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/** 22 base62 characters hold 130.9 bits; we fill them from 17 random bytes. */
+const ID_CHARS = 22;
+
+export type IdPrefix = "evt" | "tier" | "rsv" | "aud";
+
+function base62(bytes: Uint8Array, length: number): string {
+  let n = 0n;
+  for (const b of bytes) n = (n << 8n) | BigInt(b);
+  let out = "";
+  for (let i = 0; i < length; i++) {
+    out = ALPHABET[Number(n % 62n)] + out;
+    n /= 62n;
+  }
+  return out;
+}
+
+export function newId(prefix: IdPrefix): string {
+  return `${prefix}_${base62(crypto.getRandomValues(new Uint8Array(17)), ID_CHARS)}`;
+}
+
+/** A pattern that accepts exactly the ids `newId(prefix)` makes. */
+export function idPattern(prefix: IdPrefix): RegExp {
+  return new RegExp(`^${prefix}_[0-9A-Za-z]{${ID_CHARS}}$`);
+}
+
+export type TokenKind = "rsv";
+
+export function newToken(kind: TokenKind): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  let b64 = btoa(String.fromCharCode(...bytes));
+  b64 = b64.replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
+  return `${kind}tok_${b64}`;
+}
+
+export function tokenKind(token: string): TokenKind | null {
+  return token.startsWith("rsvtok_") ? "rsv" : null;
+}
+
+export async function sha256Hex(input: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(input));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Compares two secrets without leaking, through timing, how much of them matched. */
+export async function secretsEqual(a: string, b: string): Promise<boolean> {
+  const [ha, hb] = await Promise.all([sha256Hex(a), sha256Hex(b)]);
+  const enc = new TextEncoder();
+  return crypto.subtle.timingSafeEqual(enc.encode(ha), enc.encode(hb));
+}

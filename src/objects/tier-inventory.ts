@@ -1,0 +1,535 @@
+/**
+ * TierInventory: one Durable Object per tier, the only place the tier's capacity is decided.
+ *
+ * Every decision (hold, activate, release, extend, expire, capacity change) is one synchronous
+ * `transactionSync` over the object's SQLite: check and write with no `await` between, so no
+ * other request can interleave. The same transaction queues the decision's D1 writes in the
+ * outbox, which is sent after the decision and retried by the alarm until it lands.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { createDb } from "../db/client";
+import type { OutboxMessage } from "../db/projections";
+import { events, type ReservationRow, type TierRow, tiers } from "../db/schema";
+import { auditRow, type RequestContext, SYSTEM } from "../domain/audit";
+import { Outbox, RETRY_DELAY_MS } from "./outbox";
+import type {
+  ActivateRequest,
+  HeldPart,
+  HoldRequest,
+  HoldTerms,
+  LeadDecision,
+  Refusal,
+  Result,
+  TierSnapshot,
+  UpdateTierRequest,
+} from "./tier-rpc";
+import { migrate } from "./tier-schema";
+import { type Hold, type TierState, TierStore } from "./tier-store";
+
+/** How long a part of a multi-tier reservation may wait, held, for its siblings' answers. */
+export const PENDING_TTL_MS = 60_000;
+const EXPIRY_CHUNK = 500;
+
+const termsOf = (row: TierRow): HoldTerms => ({
+  holdSeconds: row.holdSeconds,
+  maxExtensions: row.maxExtensions,
+  extensionSeconds: row.extensionSeconds,
+});
+
+const auditId = (subjectId: string, version: number) => `aud_${subjectId}_${version}`;
+
+function salesOpen(row: TierRow, now: number): boolean {
+  return (row.salesStartAt === null || now >= row.salesStartAt) && (row.salesEndAt === null || now < row.salesEndAt);
+}
+
+export class TierInventory extends DurableObject<Env> {
+  private readonly store: TierStore;
+  private readonly outbox: Outbox;
+  /** The alarm this object has set (mirrors storage, read once at start). */
+  private alarmAt: number | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new TierStore(ctx.storage.sql);
+    this.outbox = new Outbox(ctx.storage.sql, createDb(env.DB));
+    void ctx.blockConcurrencyWhile(async () => {
+      ctx.storage.transactionSync(() => migrate(ctx.storage.sql));
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
+  }
+
+  // ---- RPC: buyers' holds ----------------------------------------------------------------------
+
+  async reserve(req: HoldRequest): Promise<Result<HeldPart>> {
+    if (!(await this.loaded(req.tierId, req.eventId))) return this.unknownTier(req.tierId);
+    const result = this.ctx.storage.transactionSync(() => this.decideHold(req, Date.now()));
+    if (result.ok) await this.settle();
+    return result;
+  }
+
+  async activate(req: ActivateRequest): Promise<Result<HeldPart>> {
+    if (!(await this.loaded(req.tierId))) return this.unknownTier(req.tierId);
+    const result = this.ctx.storage.transactionSync((): Result<HeldPart> => {
+      const now = Date.now();
+      const hold = this.store.hold(req.reservationId);
+      if (!hold || (hold.status !== "pending" && hold.status !== "active")) {
+        return {
+          ok: false,
+          code: "RESERVATION_EXPIRED",
+          detail: "The reservation lapsed before every tier confirmed it",
+        };
+      }
+      if (hold.status === "pending") this.store.setHold(req.reservationId, "active", req.expiresAt, now);
+      let reservation = this.store.header(req.reservationId);
+      if (req.header && !reservation) {
+        const { terms, ...init } = req.header;
+        reservation = this.openHeader(init, terms, req.expiresAt, now, req.ctx);
+      }
+      return { ok: true, ...this.partOf(hold), reservation };
+    });
+    if (result.ok) await this.settle();
+    return result;
+  }
+
+  /** Applies what the reservation's lead tier decided to this tier's part (idempotent). */
+  async follow(tierId: string, decision: LeadDecision): Promise<void> {
+    if (!(await this.loaded(tierId))) return;
+    this.ctx.storage.transactionSync(() => {
+      const hold = this.store.hold(decision.reservationId);
+      if (!hold || (hold.status !== "pending" && hold.status !== "active")) return;
+      const now = Date.now();
+      if (decision.status === "active") this.store.setHold(hold.reservationId, "active", decision.expiresAt, now);
+      else this.endHold(hold, decision.status, now);
+    });
+    await this.settle();
+  }
+
+  async extend(
+    tierId: string,
+    reservationId: string,
+    ctx: RequestContext,
+  ): Promise<Result<{ reservation: ReservationRow }>> {
+    return this.onHeader(tierId, reservationId, (header, now) => {
+      if (header.extensionsUsed >= header.maxExtensions) {
+        return {
+          ok: false,
+          code: "EXTENSION_LIMIT",
+          detail: `The reservation has used all ${header.maxExtensions} extensions`,
+        };
+      }
+      const reservation = this.changeHeader(
+        header,
+        {
+          expiresAt: header.expiresAt + header.extensionSeconds * 1000,
+          extensionsUsed: header.extensionsUsed + 1,
+        },
+        now,
+        "reservation.extended",
+        ctx,
+      );
+      this.store.setHold(reservationId, "active", reservation.expiresAt, now);
+      return { ok: true, reservation };
+    });
+  }
+
+  async release(
+    tierId: string,
+    reservationId: string,
+    ctx: RequestContext,
+  ): Promise<Result<{ reservation: ReservationRow }>> {
+    return this.onHeader(
+      tierId,
+      reservationId,
+      (header, now) => {
+        const hold = this.store.hold(reservationId);
+        if (hold) this.endHold(hold, "released", now);
+        return {
+          ok: true,
+          reservation: this.changeHeader(header, { status: "released" }, now, "reservation.released", ctx),
+        };
+      },
+      { alreadyReleasedIsOk: true },
+    );
+  }
+
+  // ---- RPC: reads and organiser changes ---------------------------------------------------------
+
+  async snapshot(tierId: string): Promise<Result<TierSnapshot>> {
+    if (!(await this.loaded(tierId))) return this.unknownTier(tierId);
+    const state = this.state(true);
+    return {
+      ok: true,
+      tier: state.row,
+      currency: state.currency,
+      held: state.held,
+      sold: state.sold,
+      available: state.row.capacity - state.held - state.sold,
+      seats: state.row.kind === "seated" ? this.store.seatStates() : null,
+      now: Date.now(),
+    };
+  }
+
+  async updateTier(req: UpdateTierRequest): Promise<Result<{ tier: TierRow }>> {
+    if (!(await this.loaded(req.tierId))) return this.unknownTier(req.tierId);
+    const result = this.ctx.storage.transactionSync((): Result<{ tier: TierRow }> => {
+      const state = this.state(true);
+      const { row } = state;
+      const { patch } = req;
+      const committed = state.held + state.sold;
+      const seated = row.kind === "seated";
+      if (patch.capacity !== undefined && seated) {
+        return invalid("capacity", "a seated tier's capacity is its number of seats: use addSeats");
+      }
+      if (patch.addSeats !== undefined && !seated) {
+        return invalid("addSeats", "a general-admission tier has no seats: change capacity");
+      }
+      if (patch.capacity !== undefined && patch.capacity < committed) {
+        return {
+          ok: false,
+          code: "CAPACITY_BELOW_COMMITTED",
+          detail: `Tier '${row.name}' has ${committed} tickets sold or held; capacity cannot go below that`,
+          tierId: row.id,
+          committed,
+        };
+      }
+      const existingSeats = new Set(row.seats ?? []);
+      const clashing = (patch.addSeats ?? []).filter((s) => existingSeats.has(s));
+      if (clashing.length > 0) return invalid("addSeats", `already seats of this tier: ${clashing.join(", ")}`);
+      const salesStartAt = patch.salesStartAt === undefined ? row.salesStartAt : patch.salesStartAt;
+      const salesEndAt = patch.salesEndAt === undefined ? row.salesEndAt : patch.salesEndAt;
+      if (salesStartAt !== null && salesEndAt !== null && salesStartAt >= salesEndAt) {
+        return invalid("salesEndAt", "must be after salesStartAt");
+      }
+
+      const now = Date.now();
+      const added = patch.addSeats ?? [];
+      const next: TierRow = {
+        ...row,
+        name: patch.name ?? row.name,
+        price: patch.price ?? row.price,
+        capacity: seated ? row.capacity + added.length : (patch.capacity ?? row.capacity),
+        seats: seated ? [...(row.seats ?? []), ...added] : null,
+        salesStartAt,
+        salesEndAt,
+        holdSeconds: patch.holdSeconds ?? row.holdSeconds,
+        version: row.version + 1,
+        updatedAt: now,
+      };
+      if (added.length > 0) this.store.addSeats(added, this.store.seatCount());
+      this.store.updateTier(next);
+      this.outbox.enqueue([
+        { kind: "tier", row: next },
+        {
+          kind: "audit",
+          row: auditRow(req.ctx, {
+            id: auditId(row.id, next.version),
+            eventId: row.eventId,
+            at: now,
+            action: "tier.updated",
+            subject: { type: "tier", id: row.id },
+            data: { changes: patch, capacity: next.capacity },
+          }),
+        },
+      ]);
+      return { ok: true, tier: next };
+    });
+    if (result.ok) await this.settle();
+    return result;
+  }
+
+  /** Checks the object's own bookkeeping: the held counter equals the holds that take capacity. */
+  async selfCheck(
+    tierId: string,
+  ): Promise<Result<{ held: number; heldByHolds: number; sold: number; capacity: number }>> {
+    if (!(await this.loaded(tierId))) return this.unknownTier(tierId);
+    const { capacity, held, sold } = this.store.counters();
+    return { ok: true, held, heldByHolds: this.store.heldByHolds(), sold, capacity };
+  }
+
+  // ---- alarm: expiry and outbox retries --------------------------------------------------------
+
+  override async alarm(): Promise<void> {
+    this.alarmAt = null;
+    const now = Date.now();
+    let due: Hold[];
+    do {
+      due = this.ctx.storage.transactionSync(() => {
+        const holds = this.store.dueHolds(now, EXPIRY_CHUNK);
+        for (const hold of holds) this.expire(hold, now);
+        return holds;
+      });
+    } while (due.length === EXPIRY_CHUNK);
+    await this.settle();
+  }
+
+  // ---- decisions (synchronous: call only inside transactionSync) --------------------------------
+
+  private decideHold(req: HoldRequest, now: number): Result<HeldPart> {
+    const state = this.state(false);
+    const { row } = state;
+    const existing = this.store.hold(req.reservationId);
+    if (existing) {
+      if (existing.status !== "pending" && existing.status !== "active") {
+        return {
+          ok: false,
+          code: "RESERVATION_NOT_ACTIVE",
+          detail: "The reservation is no longer held",
+          status: existing.status,
+        };
+      }
+      return { ok: true, ...this.partOf(existing), reservation: this.store.header(req.reservationId) };
+    }
+    if (!salesOpen(row, now)) {
+      return { ok: false, code: "SALES_CLOSED", detail: `Tier '${row.name}' is not on sale now`, tierId: row.id };
+    }
+    const seated = row.kind === "seated";
+    if (req.seats && !seated)
+      return invalid("items", `tier '${row.name}' is general admission: give a quantity, not seats`);
+    const quantity = req.seats?.length ?? req.quantity;
+    if (quantity > row.maxPerOrder) {
+      return {
+        ok: false,
+        code: "TOO_MANY_TICKETS",
+        detail: `Tier '${row.name}' allows at most ${row.maxPerOrder} tickets per order`,
+        tierId: row.id,
+        limit: row.maxPerOrder,
+      };
+    }
+    if (req.totalQuantity > state.eventMaxPerOrder) {
+      return {
+        ok: false,
+        code: "TOO_MANY_TICKETS",
+        detail: `This event allows at most ${state.eventMaxPerOrder} tickets per order`,
+        tierId: row.id,
+        limit: state.eventMaxPerOrder,
+      };
+    }
+
+    let seats: string[] | null = null;
+    if (seated && req.seats) {
+      const unknown = this.store.unknownSeats(req.seats);
+      if (unknown.length > 0) return invalid("items", `tier '${row.name}' has no seats ${unknown.join(", ")}`);
+      const taken = this.store.takenSeats(req.seats);
+      if (taken.length > 0) {
+        return {
+          ok: false,
+          code: "SEAT_UNAVAILABLE",
+          detail: `Seats ${taken.join(", ")} of tier '${row.name}' are held or sold`,
+          tierId: row.id,
+          seats: taken,
+        };
+      }
+      seats = req.seats;
+    } else {
+      const available = row.capacity - state.held - state.sold;
+      if (quantity > available) {
+        return {
+          ok: false,
+          code: "SOLD_OUT",
+          detail: `Tier '${row.name}' has ${available} of the ${quantity} requested tickets left`,
+          tierId: row.id,
+          available,
+        };
+      }
+      if (seated) seats = this.store.firstAvailableSeats(quantity);
+    }
+
+    const single = req.header !== null;
+    const terms = termsOf(row);
+    const expiresAt = now + (single ? terms.holdSeconds * 1000 : PENDING_TTL_MS);
+    const hold: Hold = {
+      reservationId: req.reservationId,
+      quantity,
+      seats,
+      status: single ? "active" : "pending",
+      expiresAt,
+    };
+    this.store.insertHold(hold, now);
+    this.store.adjustHeld(quantity);
+    if (seats) this.store.setSeats(seats, "held", req.reservationId);
+    const reservation = req.header ? this.openHeader(req.header, terms, expiresAt, now, req.ctx) : null;
+    return { ok: true, ...this.partOf(hold), reservation };
+  }
+
+  private openHeader(
+    init: HoldRequest["header"] & object,
+    terms: HoldTerms,
+    expiresAt: number,
+    now: number,
+    ctx: RequestContext,
+  ): ReservationRow {
+    const header: ReservationRow = {
+      ...init,
+      status: "active",
+      expiresAt,
+      extensionsUsed: 0,
+      maxExtensions: terms.maxExtensions,
+      extensionSeconds: terms.extensionSeconds,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+    this.store.putHeader(header);
+    this.outbox.enqueue([
+      { kind: "reservation", row: header },
+      this.reservationAudit(header, "reservation.created", ctx, { sessionId: header.sessionId }),
+    ]);
+    return header;
+  }
+
+  private changeHeader(
+    header: ReservationRow,
+    change: Partial<Pick<ReservationRow, "status" | "expiresAt" | "extensionsUsed">>,
+    now: number,
+    action: string,
+    ctx: RequestContext,
+  ): ReservationRow {
+    const next: ReservationRow = { ...header, ...change, version: header.version + 1, updatedAt: now };
+    this.store.putHeader(next);
+    this.outbox.enqueue([{ kind: "reservation", row: next }, this.reservationAudit(next, action, ctx)]);
+    return next;
+  }
+
+  private reservationAudit(
+    header: ReservationRow,
+    action: string,
+    ctx: RequestContext,
+    extra: Record<string, unknown> = {},
+  ): OutboxMessage {
+    return {
+      kind: "audit",
+      row: auditRow(ctx, {
+        id: auditId(header.id, header.version),
+        eventId: header.eventId,
+        at: header.updatedAt,
+        action,
+        subject: { type: "reservation", id: header.id },
+        data: {
+          items: header.items,
+          expiresAt: new Date(header.expiresAt).toISOString(),
+          extensionsRemaining: header.maxExtensions - header.extensionsUsed,
+          ...extra,
+        },
+      }),
+    };
+  }
+
+  /** Runs a lead-tier operation on an active reservation header; a lapsed one is expired first. */
+  private async onHeader(
+    tierId: string,
+    reservationId: string,
+    change: (header: ReservationRow, now: number) => Result<{ reservation: ReservationRow }>,
+    options: { alreadyReleasedIsOk?: boolean } = {},
+  ): Promise<Result<{ reservation: ReservationRow }>> {
+    if (!(await this.loaded(tierId))) return this.unknownTier(tierId);
+    const result = this.ctx.storage.transactionSync((): Result<{ reservation: ReservationRow }> => {
+      const now = Date.now();
+      const header = this.store.header(reservationId);
+      if (!header) return { ok: false, code: "NOT_FOUND", detail: `No reservation '${reservationId}'` };
+      if (header.status === "active" && header.expiresAt <= now) {
+        const hold = this.store.hold(reservationId);
+        if (hold) this.expire(hold, now);
+        return { ok: false, code: "RESERVATION_EXPIRED", detail: "The reservation's hold has lapsed" };
+      }
+      if (header.status === "expired") {
+        return { ok: false, code: "RESERVATION_EXPIRED", detail: "The reservation's hold has lapsed" };
+      }
+      if (header.status === "released" && options.alreadyReleasedIsOk) return { ok: true, reservation: header };
+      if (header.status !== "active") {
+        return {
+          ok: false,
+          code: "RESERVATION_NOT_ACTIVE",
+          detail: `The reservation is ${header.status}`,
+          status: header.status,
+        };
+      }
+      return change(header, now);
+    });
+    await this.settle();
+    return result;
+  }
+
+  /** A hold's time has come: return its capacity and, where this tier leads, expire the reservation. */
+  private expire(hold: Hold, now: number): void {
+    this.endHold(hold, "expired", now);
+    const header = this.store.header(hold.reservationId);
+    if (header?.status === "active")
+      this.changeHeader(header, { status: "expired" }, now, "reservation.expired", SYSTEM);
+  }
+
+  private endHold(hold: Hold, status: "released" | "expired", now: number): void {
+    this.store.setHold(hold.reservationId, status, hold.expiresAt, now);
+    this.store.adjustHeld(-hold.quantity);
+    if (hold.seats) this.store.setSeats(hold.seats, "available", null);
+  }
+
+  private partOf(hold: Hold): Omit<HeldPart, "reservation"> {
+    return { quantity: hold.quantity, seats: hold.seats, terms: termsOf(this.state(false).row) };
+  }
+
+  private state(withSeats: boolean): TierState {
+    const state = this.store.tier(withSeats);
+    if (!state) throw new Error("TierInventory used before it was loaded");
+    return state;
+  }
+
+  // ---- plumbing -------------------------------------------------------------------------------
+
+  /**
+   * Makes sure the object knows its tier. A new object copies it once from D1 (written there by
+   * tier creation) under `blockConcurrencyWhile`; from then on this object owns the tier.
+   */
+  private async loaded(tierId: string, eventId?: string): Promise<boolean> {
+    let state = this.store.tier(false);
+    if (!state) {
+      await this.ctx.blockConcurrencyWhile(async () => {
+        if (this.store.tier(false)) return;
+        const found = await createDb(this.env.DB)
+          .select({ tier: tiers, currency: events.currency, eventMaxPerOrder: events.maxTicketsPerOrder })
+          .from(tiers)
+          .innerJoin(events, eq(events.id, tiers.eventId))
+          .where(eq(tiers.id, tierId))
+          .get();
+        if (found) {
+          this.ctx.storage.transactionSync(() =>
+            this.store.initTier(found.tier, found.currency, found.eventMaxPerOrder),
+          );
+        }
+      });
+      state = this.store.tier(false);
+    }
+    if (!state) return false;
+    if (state.row.id !== tierId) throw new Error(`TierInventory for ${state.row.id} was asked about ${tierId}`);
+    return eventId === undefined || state.row.eventId === eventId;
+  }
+
+  private unknownTier(tierId: string): Refusal {
+    return { ok: false, code: "NOT_FOUND", detail: `No tier '${tierId}' in this event` };
+  }
+
+  /**
+   * After a decision. Called straight after `transactionSync`, so the alarm write below is
+   * registered in the same turn and commits with the decision: no hold is ever left without an
+   * alarm. Then the decision's D1 writes are sent; a failed send re-arms the alarm to retry.
+   */
+  private async settle(): Promise<void> {
+    await this.armAlarm(this.store.nextExpiry());
+    try {
+      await this.outbox.flush();
+    } catch (error) {
+      console.error(JSON.stringify({ msg: "outbox send failed; the alarm will retry", error: String(error) }));
+      await this.armAlarm(Date.now() + RETRY_DELAY_MS);
+    }
+  }
+
+  private armAlarm(at: number | null): Promise<void> {
+    if (at === null || (this.alarmAt !== null && this.alarmAt <= at)) return Promise.resolve();
+    this.alarmAt = at;
+    return this.ctx.storage.setAlarm(at);
+  }
+}
+
+function invalid(path: string, message: string): Refusal {
+  return { ok: false, code: "INVALID_INPUT", detail: "The request is not valid", errors: [{ path, message }] };
+}

@@ -1,0 +1,100 @@
+/**
+ * The contract between the Worker and a TierInventory object. Refusals are returned as values (an
+ * exception crossing RPC loses its type); the Worker turns them into API errors.
+ */
+import type { ReservationRow, TierRow } from "../db/schema";
+import type { RequestContext } from "../domain/audit";
+import type { TierPatch } from "../schemas/events";
+
+export type Refusal =
+  | { ok: false; code: "NOT_FOUND"; detail: string }
+  | { ok: false; code: "SALES_CLOSED"; detail: string; tierId: string }
+  | { ok: false; code: "TOO_MANY_TICKETS"; detail: string; tierId: string; limit: number }
+  | { ok: false; code: "SOLD_OUT"; detail: string; tierId: string; available: number }
+  | { ok: false; code: "SEAT_UNAVAILABLE"; detail: string; tierId: string; seats: string[] }
+  | { ok: false; code: "INVALID_INPUT"; detail: string; errors: { path: string; message: string }[] }
+  | { ok: false; code: "RESERVATION_EXPIRED"; detail: string }
+  | { ok: false; code: "RESERVATION_NOT_ACTIVE"; detail: string; status: string }
+  | { ok: false; code: "EXTENSION_LIMIT"; detail: string }
+  | { ok: false; code: "CAPACITY_BELOW_COMMITTED"; detail: string; tierId: string; committed: number };
+
+export type Result<T> = ({ ok: true } & T) | Refusal;
+
+/** The reservation-wide fields the Worker decides; the lead object completes them into a header. */
+export interface HeaderInit {
+  id: string;
+  eventId: string;
+  leadTierId: string;
+  sessionId: string | null;
+  tokenHash: string;
+  items: ReservationRow["items"];
+}
+
+/** Hold lifetime terms: a reservation across tiers takes the strictest of its tiers. */
+export interface HoldTerms {
+  holdSeconds: number;
+  maxExtensions: number;
+  extensionSeconds: number;
+}
+
+export interface HoldRequest {
+  tierId: string;
+  eventId: string;
+  reservationId: string;
+  /** For a seated tier, the seats; otherwise (or for "best available" seats) the quantity. */
+  quantity: number;
+  seats?: string[];
+  /** Tickets across the whole reservation, checked against the event's maxTicketsPerOrder. */
+  totalQuantity: number;
+  /**
+   * A single-tier reservation is held and activated in one step (`header` given). A part of a
+   * multi-tier reservation is held `pending` and activated once every tier has said yes.
+   */
+  header: HeaderInit | null;
+  ctx: RequestContext;
+}
+
+export interface HeldPart {
+  quantity: number;
+  seats: string[] | null;
+  terms: HoldTerms;
+  /** The reservation header when this object leads it and it is active. */
+  reservation: ReservationRow | null;
+}
+
+export interface ActivateRequest {
+  tierId: string;
+  reservationId: string;
+  expiresAt: number;
+  /** Only for the lead tier. */
+  header: (HeaderInit & { terms: HoldTerms }) | null;
+  ctx: RequestContext;
+}
+
+/** What a lead object decided about a reservation, for the other tiers to follow. */
+export interface LeadDecision {
+  reservationId: string;
+  status: "active" | "released" | "expired";
+  expiresAt: number;
+}
+
+export interface SeatState {
+  label: string;
+  status: "available" | "held" | "sold";
+}
+
+export interface TierSnapshot {
+  tier: TierRow;
+  currency: string;
+  held: number;
+  sold: number;
+  available: number;
+  seats: SeatState[] | null;
+  now: number;
+}
+
+export interface UpdateTierRequest {
+  tierId: string;
+  patch: TierPatch;
+  ctx: RequestContext;
+}

@@ -1,0 +1,283 @@
+/**
+ * Synchronous access to a TierInventory object's SQLite. Every method is a plain `sql.exec`, so a
+ * decision built from them runs in one stretch with no `await` (DESIGN.md decision 1).
+ */
+import type { ReservationRow, TierRow } from "../db/schema";
+import type { SeatState } from "./tier-rpc";
+
+export type HoldStatus = "pending" | "active" | "released" | "expired";
+
+export interface Hold {
+  reservationId: string;
+  quantity: number;
+  seats: string[] | null;
+  status: HoldStatus;
+  expiresAt: number;
+}
+
+export interface TierState {
+  row: TierRow;
+  currency: string;
+  eventMaxPerOrder: number;
+  held: number;
+  sold: number;
+}
+
+interface TierColumns extends Record<string, SqlStorageValue> {
+  id: string;
+  event_id: string;
+  position: number;
+  name: string;
+  price: number;
+  kind: string;
+  capacity: number;
+  max_per_order: number;
+  sales_start_at: number | null;
+  sales_end_at: number | null;
+  hold_seconds: number;
+  max_extensions: number;
+  extension_seconds: number;
+  version: number;
+  created_at: number;
+  updated_at: number;
+  currency: string;
+  event_max_per_order: number;
+  held: number;
+  sold: number;
+}
+
+interface HoldColumns extends Record<string, SqlStorageValue> {
+  reservation_id: string;
+  quantity: number;
+  seats: string | null;
+  status: string;
+  expires_at: number;
+}
+
+const toHold = (r: HoldColumns): Hold => ({
+  reservationId: r.reservation_id,
+  quantity: r.quantity,
+  seats: r.seats === null ? null : (JSON.parse(r.seats) as string[]),
+  status: r.status as HoldStatus,
+  expiresAt: r.expires_at,
+});
+
+export class TierStore {
+  constructor(private readonly sql: SqlStorage) {}
+
+  // ---- the tier ------------------------------------------------------------------------------
+
+  /** The tier and its counters; the seat list only when asked (the hot path does not need it). */
+  tier(withSeats: boolean): TierState | null {
+    const r = this.sql.exec<TierColumns>("SELECT * FROM tier LIMIT 1").toArray()[0];
+    if (!r) return null;
+    return {
+      row: {
+        id: r.id,
+        eventId: r.event_id,
+        position: r.position,
+        name: r.name,
+        price: r.price,
+        kind: r.kind as TierRow["kind"],
+        capacity: r.capacity,
+        seats: r.kind === "seated" && withSeats ? this.seatLabels() : null,
+        maxPerOrder: r.max_per_order,
+        salesStartAt: r.sales_start_at,
+        salesEndAt: r.sales_end_at,
+        holdSeconds: r.hold_seconds,
+        maxExtensions: r.max_extensions,
+        extensionSeconds: r.extension_seconds,
+        version: r.version,
+        createdAt: r.created_at,
+        updatedAt: r.updated_at,
+      },
+      currency: r.currency,
+      eventMaxPerOrder: r.event_max_per_order,
+      held: r.held,
+      sold: r.sold,
+    };
+  }
+
+  counters(): { capacity: number; held: number; sold: number } {
+    return this.sql
+      .exec<{ capacity: number; held: number; sold: number }>("SELECT capacity, held, sold FROM tier")
+      .one();
+  }
+
+  initTier(row: TierRow, currency: string, eventMaxPerOrder: number): void {
+    this.sql.exec(
+      `INSERT INTO tier (id, event_id, position, name, price, kind, capacity, max_per_order, sales_start_at,
+        sales_end_at, hold_seconds, max_extensions, extension_seconds, version, created_at, updated_at,
+        currency, event_max_per_order)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      row.id,
+      row.eventId,
+      row.position,
+      row.name,
+      row.price,
+      row.kind,
+      row.capacity,
+      row.maxPerOrder,
+      row.salesStartAt,
+      row.salesEndAt,
+      row.holdSeconds,
+      row.maxExtensions,
+      row.extensionSeconds,
+      row.version,
+      row.createdAt,
+      row.updatedAt,
+      currency,
+      eventMaxPerOrder,
+    );
+    if (row.seats) this.addSeats(row.seats, 0);
+  }
+
+  updateTier(row: TierRow): void {
+    this.sql.exec(
+      `UPDATE tier SET name = ?, price = ?, capacity = ?, sales_start_at = ?, sales_end_at = ?, hold_seconds = ?,
+        version = ?, updated_at = ?`,
+      row.name,
+      row.price,
+      row.capacity,
+      row.salesStartAt,
+      row.salesEndAt,
+      row.holdSeconds,
+      row.version,
+      row.updatedAt,
+    );
+  }
+
+  adjustHeld(delta: number): void {
+    this.sql.exec("UPDATE tier SET held = held + ?", delta);
+  }
+
+  // ---- seats ---------------------------------------------------------------------------------
+
+  seatLabels(): string[] {
+    return this.sql
+      .exec<{ label: string }>("SELECT label FROM seats ORDER BY position")
+      .toArray()
+      .map((s) => s.label);
+  }
+
+  seatStates(): SeatState[] {
+    return this.sql
+      .exec<{ label: string; status: string }>("SELECT label, status FROM seats ORDER BY position")
+      .toArray()
+      .map((s) => ({ label: s.label, status: s.status as SeatState["status"] }));
+  }
+
+  addSeats(labels: string[], fromPosition: number): void {
+    labels.forEach((label, i) => {
+      this.sql.exec("INSERT INTO seats (label, position) VALUES (?, ?)", label, fromPosition + i);
+    });
+  }
+
+  seatCount(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM seats").one().n;
+  }
+
+  /** The labels among `labels` that are not seats of this tier. */
+  unknownSeats(labels: string[]): string[] {
+    return labels.filter((l) => this.sql.exec("SELECT 1 FROM seats WHERE label = ?", l).toArray().length === 0);
+  }
+
+  /** The labels among `labels` that are not available. */
+  takenSeats(labels: string[]): string[] {
+    return labels.filter(
+      (l) => this.sql.exec("SELECT 1 FROM seats WHERE label = ? AND status = 'available'", l).toArray().length === 0,
+    );
+  }
+
+  /** The first `n` available seats in seat order ("best available"). */
+  firstAvailableSeats(n: number): string[] {
+    return this.sql
+      .exec<{ label: string }>("SELECT label FROM seats WHERE status = 'available' ORDER BY position LIMIT ?", n)
+      .toArray()
+      .map((s) => s.label);
+  }
+
+  setSeats(labels: string[], status: SeatState["status"], reservationId: string | null): void {
+    for (const label of labels) {
+      this.sql.exec("UPDATE seats SET status = ?, reservation_id = ? WHERE label = ?", status, reservationId, label);
+    }
+  }
+
+  // ---- holds ---------------------------------------------------------------------------------
+
+  hold(reservationId: string): Hold | null {
+    const r = this.sql
+      .exec<HoldColumns>(
+        "SELECT reservation_id, quantity, seats, status, expires_at FROM holds WHERE reservation_id = ?",
+        reservationId,
+      )
+      .toArray()[0];
+    return r ? toHold(r) : null;
+  }
+
+  insertHold(hold: Hold, now: number): void {
+    this.sql.exec(
+      "INSERT INTO holds (reservation_id, quantity, seats, status, expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      hold.reservationId,
+      hold.quantity,
+      hold.seats === null ? null : JSON.stringify(hold.seats),
+      hold.status,
+      hold.expiresAt,
+      now,
+      now,
+    );
+  }
+
+  setHold(reservationId: string, status: HoldStatus, expiresAt: number, now: number): void {
+    this.sql.exec(
+      "UPDATE holds SET status = ?, expires_at = ?, updated_at = ? WHERE reservation_id = ?",
+      status,
+      expiresAt,
+      now,
+      reservationId,
+    );
+  }
+
+  /** Holds still taking capacity whose time has come. */
+  dueHolds(now: number, limit: number): Hold[] {
+    return this.sql
+      .exec<HoldColumns>(
+        `SELECT reservation_id, quantity, seats, status, expires_at FROM holds
+         WHERE status IN ('pending', 'active') AND expires_at <= ? ORDER BY expires_at LIMIT ?`,
+        now,
+        limit,
+      )
+      .toArray()
+      .map(toHold);
+  }
+
+  nextExpiry(): number | null {
+    return this.sql
+      .exec<{ at: number | null }>("SELECT MIN(expires_at) AS at FROM holds WHERE status IN ('pending', 'active')")
+      .one().at;
+  }
+
+  /** Sum of quantities of holds taking capacity: must always equal the `held` counter. */
+  heldByHolds(): number {
+    return (
+      this.sql
+        .exec<{ n: number | null }>("SELECT SUM(quantity) AS n FROM holds WHERE status IN ('pending', 'active')")
+        .one().n ?? 0
+    );
+  }
+
+  // ---- reservation headers this tier leads -----------------------------------------------------
+
+  header(reservationId: string): ReservationRow | null {
+    const r = this.sql.exec<{ row: string }>("SELECT row FROM reservations WHERE id = ?", reservationId).toArray()[0];
+    return r ? (JSON.parse(r.row) as ReservationRow) : null;
+  }
+
+  putHeader(row: ReservationRow): void {
+    this.sql.exec(
+      "INSERT INTO reservations (id, row) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET row = excluded.row",
+      row.id,
+      JSON.stringify(row),
+    );
+  }
+}

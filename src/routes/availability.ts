@@ -1,0 +1,9 @@
+import { Hono } from "hono";
+import { eventAvailability } from "../domain/availability";
+import { readParam } from "../lib/validate";
+import { idOf } from "../schemas/common";
+
+export const availabilityRoutes = new Hono<{ Bindings: Env }>().get("/v1/events/:eventId/availability", async (c) => {
+  const eventId = readParam(c, "eventId", idOf("evt"));
+  return c.json(await eventAvailability(c.env, c.get("db"), eventId));
+});

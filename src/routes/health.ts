@@ -1,0 +1,3 @@
+import { Hono } from "hono";
+
+export const health = new Hono<{ Bindings: Env }>().get("/healthz", (c) => c.json({ ok: true }));

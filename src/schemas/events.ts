@@ -1,0 +1,76 @@
+import { z } from "zod";
+import { currency, instant, label, seatLabel, timezone } from "./common";
+
+export const LIMITS = {
+  maxCapacity: 1_000_000,
+  minHoldSeconds: 5,
+  maxHoldSeconds: 3600,
+  maxTiersPerEvent: 100,
+} as const;
+
+const seatList = z
+  .array(seatLabel)
+  .min(1, "must list at least one seat")
+  .refine((seats) => new Set(seats).size === seats.length, "must not repeat a seat");
+
+const tierFields = {
+  name: label(200),
+  price: z.int().min(0).max(100_000_000),
+  maxPerOrder: z.int().min(1).max(1000).default(10),
+  salesStartAt: instant.optional(),
+  salesEndAt: instant.optional(),
+  holdSeconds: z.int().min(LIMITS.minHoldSeconds).max(LIMITS.maxHoldSeconds).default(600),
+  maxExtensions: z.int().min(0).max(100).default(3),
+  extensionSeconds: z.int().min(1).max(LIMITS.maxHoldSeconds).default(300),
+};
+
+const salesWindowOrdered = (t: { salesStartAt?: number; salesEndAt?: number }) =>
+  t.salesStartAt === undefined || t.salesEndAt === undefined || t.salesStartAt < t.salesEndAt;
+
+/** TierInput: general admission (`capacity`) or seated (`seats`; capacity is the number of seats). */
+export const TierInput = z
+  .strictObject({
+    ...tierFields,
+    capacity: z.int().min(1).max(LIMITS.maxCapacity).optional(),
+    seats: seatList.max(LIMITS.maxCapacity).optional(),
+  })
+  .refine((t) => (t.capacity === undefined) !== (t.seats === undefined), {
+    message: "give either capacity (general admission) or seats (a seated tier), not both",
+    path: ["capacity"],
+  })
+  .refine(salesWindowOrdered, { message: "must be after salesStartAt", path: ["salesEndAt"] });
+export type TierInput = z.infer<typeof TierInput>;
+
+export const EventInput = z
+  .strictObject({
+    name: label(200),
+    startsAt: instant,
+    endsAt: instant.optional(),
+    timezone: timezone.default("UTC"),
+    currency,
+    maxTicketsPerOrder: z.int().min(1).max(1000).default(10),
+    tiers: z.array(TierInput).max(LIMITS.maxTiersPerEvent).default([]),
+  })
+  .refine((e) => e.endsAt === undefined || e.endsAt > e.startsAt, {
+    message: "must be after startsAt",
+    path: ["endsAt"],
+  });
+export type EventInput = z.infer<typeof EventInput>;
+
+/** PATCH /v1/tiers/:tierId. `null` clears a sales window bound. */
+export const TierPatch = z
+  .strictObject({
+    name: label(200).optional(),
+    price: tierFields.price.optional(),
+    capacity: z.int().min(1).max(LIMITS.maxCapacity).optional(),
+    addSeats: seatList.max(LIMITS.maxCapacity).optional(),
+    salesStartAt: instant.nullable().optional(),
+    salesEndAt: instant.nullable().optional(),
+    holdSeconds: z.int().min(LIMITS.minHoldSeconds).max(LIMITS.maxHoldSeconds).optional(),
+  })
+  .refine((p) => Object.keys(p).length > 0, { message: "must change at least one field" })
+  .refine((p) => p.capacity === undefined || p.addSeats === undefined, {
+    message: "give capacity (general admission) or addSeats (seated), not both",
+    path: ["addSeats"],
+  });
+export type TierPatch = z.infer<typeof TierPatch>;

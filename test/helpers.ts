@@ -1,0 +1,91 @@
+import { exports } from "cloudflare:workers";
+
+export const ADMIN_TOKEN = "test-admin-token";
+const BASE = "http://boxoffice.test";
+
+export interface ApiResponse<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface CallOptions {
+  body?: unknown;
+  /** A raw body, sent as is. */
+  raw?: string;
+  token?: string | null;
+  headers?: Record<string, string>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: test responses are asserted field by field
+export async function api<T = any>(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.Authorization = `Bearer ${options.token}`;
+  let body: string | undefined = options.raw;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers["Content-Type"] = "application/json";
+  }
+  const res = await exports.default.fetch(`${BASE}${path}`, { method, headers, body });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as T };
+}
+
+export interface TierSpec {
+  name?: string;
+  price?: number;
+  capacity?: number;
+  seats?: string[];
+  [field: string]: unknown;
+}
+
+export async function createEvent(tiers: TierSpec[], fields: Record<string, unknown> = {}) {
+  const res = await api("POST", "/v1/events", {
+    token: ADMIN_TOKEN,
+    body: {
+      name: "Test night",
+      startsAt: "2027-06-01T19:00:00.000Z",
+      currency: "eur",
+      ...fields,
+      tiers: tiers.map((t, i) => ({ name: `Tier ${i + 1}`, price: 2500, ...t })),
+    },
+  });
+  if (res.status !== 201) throw new Error(`event not created: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as { id: string; tiers: { id: string; name: string; capacity: number }[] };
+}
+
+export function reserve(
+  eventId: string,
+  items: ({ tierId: string; quantity: number } | { tierId: string; seats: string[] })[],
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+) {
+  return api("POST", `/v1/events/${eventId}/reservations`, { body: { items, ...extra }, headers });
+}
+
+export async function availability(eventId: string) {
+  const res = await api("GET", `/v1/events/${eventId}/availability`);
+  if (res.status !== 200) throw new Error(`availability: ${res.status}`);
+  return res.body.tiers as {
+    tierId: string;
+    available: number;
+    status: string;
+    seats?: { label: string; status: string }[];
+  }[];
+}
+
+export async function auditActions(
+  eventId: string,
+  action?: string,
+): Promise<{ action: string; subject: { id: string } }[]> {
+  const entries: { action: string; subject: { id: string } }[] = [];
+  let cursor: string | null = null;
+  do {
+    const query = new URLSearchParams({ limit: "200", ...(action ? { action } : {}), ...(cursor ? { cursor } : {}) });
+    const res = await api("GET", `/v1/events/${eventId}/audit?${query}`, { token: ADMIN_TOKEN });
+    if (res.status !== 200) throw new Error(`audit: ${res.status}`);
+    entries.push(...res.body.entries);
+    cursor = res.body.nextCursor;
+  } while (cursor);
+  return entries;
+}
