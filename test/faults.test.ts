@@ -1,0 +1,39 @@
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { ADMIN_TOKEN, api } from "./helpers";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("a server fault", () => {
+  it("is a 500 INTERNAL with nothing but the code, logged with the request id, and leaves no half-written event", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    // The audit table vanishing makes the event's D1 batch fail half-way through.
+    await env.DB.exec("ALTER TABLE audit_log RENAME TO audit_log_away");
+    try {
+      const res = await api("POST", "/v1/events", {
+        token: ADMIN_TOKEN,
+        headers: { "X-Request-Id": "fault-1" },
+        body: {
+          name: "Doomed",
+          startsAt: "2027-01-01T20:00:00Z",
+          currency: "eur",
+          tiers: [{ name: "t", price: 1, capacity: 1 }],
+        },
+      });
+      expect(res.status).toBe(500);
+      expect(res.body).toEqual({ type: "about:blank", title: "Internal Server Error", status: 500, code: "INTERNAL" });
+      expect(res.headers.get("X-Request-Id")).toBe("fault-1");
+      expect(errors).toHaveBeenCalledWith(expect.stringContaining('"requestId":"fault-1"'));
+    } finally {
+      await env.DB.exec("ALTER TABLE audit_log_away RENAME TO audit_log");
+    }
+    const events = await env.DB.prepare("SELECT COUNT(*) AS n FROM events WHERE name = 'Doomed'").first<{
+      n: number;
+    }>();
+    const tiers = await env.DB.prepare("SELECT COUNT(*) AS n FROM tiers").first<{ n: number }>();
+    expect(events?.n).toBe(0);
+    expect(tiers?.n).toBe(0);
+  });
+});
