@@ -1,6 +1,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { SYSTEM } from "../src/domain/audit";
 import type { TierInventory } from "../src/objects/tier-inventory";
 import { api, auditActions, availability, createEvent, reserve } from "./helpers";
 
@@ -202,6 +203,48 @@ describe("one active reservation per session", () => {
     expect((await reserve(event.id, [{ tierId, quantity: 1 }], { sessionId: "s" })).status).toBe(201);
     advanceClock(31_000);
     expect((await reserve(event.id, [{ tierId, quantity: 1 }], { sessionId: "s" })).status).toBe(201);
+  });
+});
+
+describe("tiers of one reservation stay in step with its lead", () => {
+  async function twoTierReservation() {
+    const event = await createEvent([
+      { capacity: 5, holdSeconds: 60, extensionSeconds: 120 },
+      { capacity: 5, holdSeconds: 60, extensionSeconds: 120 },
+    ]);
+    const [lead, follower] = event.tiers.map((t) => t.id) as [string, string];
+    const res = await reserve(event.id, [
+      { tierId: lead, quantity: 1 },
+      { tierId: follower, quantity: 2 },
+    ]);
+    expect(res.status).toBe(201);
+    return { event, lead, follower, reservationId: res.body.id as string };
+  }
+
+  it("a follower that missed an extension keeps its part when its alarm asks the lead", async () => {
+    const { event, lead, follower, reservationId } = await twoTierReservation();
+    // The lead extends, but the Worker "dies" before telling the follower.
+    const extended = await tierObject(lead).extend(lead, reservationId, SYSTEM);
+    expect(extended.ok).toBe(true);
+
+    advanceClock(61_000);
+    await runDurableObjectAlarm(tierObject(follower));
+    expect((await availability(event.id)).map((t) => t.available)).toEqual([4, 3]);
+
+    advanceClock(120_000);
+    await runDurableObjectAlarm(tierObject(lead));
+    await runDurableObjectAlarm(tierObject(follower));
+    expect((await availability(event.id)).map((t) => t.available)).toEqual([5, 5]);
+  });
+
+  it("a follower that missed a release lets its part go at its time", async () => {
+    const { event, lead, follower, reservationId } = await twoTierReservation();
+    expect((await tierObject(lead).release(lead, reservationId, SYSTEM)).ok).toBe(true);
+    expect((await availability(event.id)).map((t) => t.available)).toEqual([5, 3]);
+    advanceClock(61_000);
+    await runDurableObjectAlarm(tierObject(follower));
+    expect((await availability(event.id)).map((t) => t.available)).toEqual([5, 5]);
+    expect(await auditActions(event.id, "reservation.expired")).toHaveLength(0);
   });
 });
 

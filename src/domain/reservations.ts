@@ -106,6 +106,7 @@ function holdRequest(header: HeaderInit, item: Item, single: HeaderInit | null, 
     tierId: item.tierId,
     eventId: header.eventId,
     reservationId: header.id,
+    leadTierId: header.leadTierId,
     quantity: item.quantity,
     ...(item.seats ? { seats: item.seats } : {}),
     totalQuantity: header.items.reduce((n, i) => n + i.quantity, 0),
@@ -126,8 +127,26 @@ async function rollBack(env: Env, header: HeaderInit): Promise<void> {
   await tellTiers(env, header.items, { reservationId: header.id, status: "released", expiresAt: 0 });
 }
 
+/**
+ * Passes a decision on to other tiers. Best effort: a tier that does not hear it (a crash in
+ * between) reconciles with the lead when its own alarm comes, or its pending part lapses.
+ */
 async function tellTiers(env: Env, items: Item[], decision: LeadDecision): Promise<void> {
-  await Promise.all(items.map((item) => tierObject(env, item.tierId).follow(item.tierId, decision)));
+  const told = await Promise.allSettled(
+    items.map((item) => tierObject(env, item.tierId).follow(item.tierId, decision)),
+  );
+  told.forEach((outcome, i) => {
+    if (outcome.status === "rejected") {
+      console.error(
+        JSON.stringify({
+          msg: "tier did not hear the lead's decision",
+          tierId: items[i]?.tierId,
+          decision,
+          error: String(outcome.reason),
+        }),
+      );
+    }
+  });
 }
 
 // ---- reading and changing a reservation, as its holder ---------------------------------------

@@ -12,6 +12,7 @@ import { createDb } from "../db/client";
 import type { OutboxMessage } from "../db/projections";
 import { events, type ReservationRow, type TierRow, tiers } from "../db/schema";
 import { auditRow, type RequestContext, SYSTEM } from "../domain/audit";
+import { tierObject } from "../domain/tier-objects";
 import { Outbox, RETRY_DELAY_MS } from "./outbox";
 import type {
   ActivateRequest,
@@ -30,6 +31,7 @@ import { type Hold, type TierState, TierStore } from "./tier-store";
 /** How long a part of a multi-tier reservation may wait, held, for its siblings' answers. */
 export const PENDING_TTL_MS = 60_000;
 const EXPIRY_CHUNK = 500;
+const MAX_EXPIRY_ROUNDS = 20;
 
 const termsOf = (row: TierRow): HoldTerms => ({
   holdSeconds: row.holdSeconds,
@@ -251,16 +253,67 @@ export class TierInventory extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.alarmAt = null;
-    const now = Date.now();
-    let due: Hold[];
-    do {
-      due = this.ctx.storage.transactionSync(() => {
-        const holds = this.store.dueHolds(now, EXPIRY_CHUNK);
-        for (const hold of holds) this.expire(hold, now);
-        return holds;
-      });
-    } while (due.length === EXPIRY_CHUNK);
+    const tierId = this.store.tier(false)?.row.id;
+    if (tierId) {
+      const now = Date.now();
+      for (let round = 0; round < MAX_EXPIRY_ROUNDS; round++) {
+        const due = this.store.dueHolds(now, EXPIRY_CHUNK);
+        const leads = await this.askLeads(tierId, due);
+        this.ctx.storage.transactionSync(() => {
+          for (const seen of due) {
+            const hold = this.store.hold(seen.reservationId);
+            // Asking the leads opened the input gate: skip a hold that changed meanwhile.
+            if (!hold || hold.status !== seen.status || hold.expiresAt !== seen.expiresAt) continue;
+            const lead = leads.get(hold.reservationId);
+            if (lead?.status === "active" && lead.expiresAt > now) {
+              this.store.setHold(hold.reservationId, "active", lead.expiresAt, now);
+            } else if (lead?.status === "released") {
+              this.endHold(hold, "released", now);
+            } else {
+              this.expire(hold, now);
+            }
+          }
+        });
+        if (due.length < EXPIRY_CHUNK) break;
+      }
+    }
     await this.settle();
+  }
+
+  /** The lead tier's view of a reservation, for a follower whose part is due. */
+  async leadDecision(tierId: string, reservationId: string): Promise<LeadDecision | null> {
+    if (!(await this.loaded(tierId))) return null;
+    const header = this.store.header(reservationId);
+    if (!header) return null;
+    const now = Date.now();
+    const status = header.status === "active" && header.expiresAt <= now ? "expired" : header.status;
+    if (status !== "active" && status !== "released" && status !== "expired") return null;
+    return { reservationId, status, expiresAt: header.expiresAt };
+  }
+
+  /**
+   * Before a follower's part expires, it asks the reservation's lead tier: an extension or release
+   * the Worker could not pass on (it died in between) is then applied here all the same.
+   */
+  private async askLeads(tierId: string, due: Hold[]): Promise<Map<string, LeadDecision>> {
+    const followed = due.filter((h) => h.status === "active" && h.leadTierId !== tierId);
+    const answers = await Promise.allSettled(
+      followed.map((h) => tierObject(this.env, h.leadTierId).leadDecision(h.leadTierId, h.reservationId)),
+    );
+    const decisions = new Map<string, LeadDecision>();
+    answers.forEach((answer, i) => {
+      if (answer.status === "fulfilled" && answer.value) decisions.set(answer.value.reservationId, answer.value);
+      else if (answer.status === "rejected") {
+        console.error(
+          JSON.stringify({
+            msg: "lead tier unreachable; expiring on own clock",
+            hold: followed[i],
+            error: String(answer.reason),
+          }),
+        );
+      }
+    });
+    return decisions;
   }
 
   // ---- decisions (synchronous: call only inside transactionSync) --------------------------------
@@ -340,6 +393,7 @@ export class TierInventory extends DurableObject<Env> {
     const expiresAt = now + (single ? terms.holdSeconds * 1000 : PENDING_TTL_MS);
     const hold: Hold = {
       reservationId: req.reservationId,
+      leadTierId: req.leadTierId,
       quantity,
       seats,
       status: single ? "active" : "pending",

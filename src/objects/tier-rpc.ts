@@ -41,6 +41,7 @@ export interface HoldRequest {
   tierId: string;
   eventId: string;
   reservationId: string;
+  leadTierId: string;
   /** For a seated tier, the seats; otherwise (or for "best available" seats) the quantity. */
   quantity: number;
   seats?: string[];

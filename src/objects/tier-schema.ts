@@ -35,6 +35,7 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX seats_by_status ON seats (status, position);
   CREATE TABLE holds (
     reservation_id TEXT PRIMARY KEY,
+    lead_tier_id TEXT NOT NULL,
     quantity INTEGER NOT NULL,
     seats TEXT,
     status TEXT NOT NULL,

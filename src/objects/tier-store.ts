@@ -9,6 +9,8 @@ export type HoldStatus = "pending" | "active" | "released" | "expired";
 
 export interface Hold {
   reservationId: string;
+  /** The tier that leads the reservation (this tier, or the one whose decisions this part follows). */
+  leadTierId: string;
   quantity: number;
   seats: string[] | null;
   status: HoldStatus;
@@ -48,6 +50,7 @@ interface TierColumns extends Record<string, SqlStorageValue> {
 
 interface HoldColumns extends Record<string, SqlStorageValue> {
   reservation_id: string;
+  lead_tier_id: string;
   quantity: number;
   seats: string | null;
   status: string;
@@ -56,6 +59,7 @@ interface HoldColumns extends Record<string, SqlStorageValue> {
 
 const toHold = (r: HoldColumns): Hold => ({
   reservationId: r.reservation_id,
+  leadTierId: r.lead_tier_id,
   quantity: r.quantity,
   seats: r.seats === null ? null : (JSON.parse(r.seats) as string[]),
   status: r.status as HoldStatus,
@@ -208,7 +212,7 @@ export class TierStore {
   hold(reservationId: string): Hold | null {
     const r = this.sql
       .exec<HoldColumns>(
-        "SELECT reservation_id, quantity, seats, status, expires_at FROM holds WHERE reservation_id = ?",
+        "SELECT reservation_id, lead_tier_id, quantity, seats, status, expires_at FROM holds WHERE reservation_id = ?",
         reservationId,
       )
       .toArray()[0];
@@ -217,8 +221,10 @@ export class TierStore {
 
   insertHold(hold: Hold, now: number): void {
     this.sql.exec(
-      "INSERT INTO holds (reservation_id, quantity, seats, status, expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      `INSERT INTO holds (reservation_id, lead_tier_id, quantity, seats, status, expires_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       hold.reservationId,
+      hold.leadTierId,
       hold.quantity,
       hold.seats === null ? null : JSON.stringify(hold.seats),
       hold.status,
@@ -242,7 +248,7 @@ export class TierStore {
   dueHolds(now: number, limit: number): Hold[] {
     return this.sql
       .exec<HoldColumns>(
-        `SELECT reservation_id, quantity, seats, status, expires_at FROM holds
+        `SELECT reservation_id, lead_tier_id, quantity, seats, status, expires_at FROM holds
          WHERE status IN ('pending', 'active') AND expires_at <= ? ORDER BY expires_at LIMIT ?`,
         now,
         limit,
