@@ -8,5 +8,7 @@ const results = JSON.parse(readFileSync(file, "utf8")) as {
   numFailedTests: number;
   numPendingTests: number;
 };
-console.log(`tests: ${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numPendingTests} skipped`);
+console.log(
+  `tests: ${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numPendingTests} skipped`,
+);
 process.exit(results.numFailedTests === 0 && results.numPassedTests > 0 ? 0 : 1);

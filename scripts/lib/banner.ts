@@ -1,0 +1,47 @@
+import type { DemoEvent } from "./demo-event.ts";
+
+/** Single-quotes for POSIX shells, so the printed commands can be pasted as they are. */
+const sh = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+export function banner(baseUrl: string, adminToken: string, event: DemoEvent): string {
+  const eventUrl = `${baseUrl}/v1/events/${event.id}`;
+  const ga = event.tiers.find((t) => t.kind === "general_admission");
+  const seated = event.tiers.find((t) => t.kind === "seated");
+  const reserve = (items: unknown) =>
+    `curl -s -X POST ${eventUrl}/reservations -H 'Content-Type: application/json' -d ${sh(JSON.stringify({ items }))}`;
+
+  const facts: [string, string][] = [
+    ["Admin token", `${adminToken}  (from .dev.vars)`],
+    ["Demo event", `${event.id}  (${event.name})`],
+    ...event.tiers.map((t): [string, string] => [`  ${t.name}`, t.id]),
+  ];
+  const width = Math.max(...facts.map(([label]) => label.length)) + 2;
+
+  const examples: [string, string][] = [["availability", `curl -s ${eventUrl}/availability`]];
+  if (ga) examples.push(["reserve 2 general-admission tickets", reserve([{ tierId: ga.id, quantity: 2 }])]);
+  if (seated) {
+    examples.push([
+      "reserve seats A1 and A2 (run again, it answers 409 while they are held)",
+      reserve([{ tierId: seated.id, seats: ["A1", "A2"] }]),
+    ]);
+  }
+  examples.push([
+    "audit log (organiser only)",
+    `curl -s ${eventUrl}/audit -H ${sh(`Authorization: Bearer ${adminToken}`)}`,
+  ]);
+
+  return [
+    "",
+    `  boxoffice is running at ${baseUrl}`,
+    "",
+    ...facts.map(([label, value]) => `  ${label.padEnd(width)}${value}`),
+    "",
+    ...examples.flatMap(([what, command]) => [`  # ${what}`, `  ${command}`]),
+    "",
+    '  A reservation response carries a "token": send it as `Authorization: Bearer <token>` to',
+    "  GET or DELETE /v1/reservations/<id> and POST /v1/reservations/<id>/extend.",
+    "",
+    "  Press Ctrl-C to stop.",
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,44 @@
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+
+/**
+ * Local-only values for `wrangler dev`. Adding a default is one line here: `npm start` appends
+ * missing keys to an existing `.dev.vars` and never touches values a developer has set.
+ */
+export const DEV_DEFAULTS: Readonly<Record<string, string>> = {
+  ADMIN_TOKEN: "dev-admin-token",
+  ALLOWED_ORIGINS: "*",
+};
+
+const HEADER = "# Local settings for `wrangler dev`, written by `npm start`. Edit freely; it is gitignored.\n";
+
+// dotenv's own line grammar, which wrangler uses to read `.dev.vars` (minus its `${VAR}` expansion),
+// so the admin token we send is the one the Worker sees even when it is quoted or commented.
+const LINE =
+  /^\s*(?:export\s+)?([\w.-]+)(?:\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?$/gm;
+
+export function readDevVars(file: string): Map<string, string> {
+  const vars = new Map<string, string>();
+  if (!existsSync(file)) return vars;
+  const text = readFileSync(file, "utf8").replace(/\r\n?/g, "\n");
+  for (const [, key = "", raw = ""] of text.matchAll(LINE)) {
+    const value = raw.trim();
+    const unquoted = value.replace(/^(['"`])([\s\S]*)\1$/, "$2");
+    vars.set(key, value.startsWith('"') ? unquoted.replaceAll("\\n", "\n").replaceAll("\\r", "\r") : unquoted);
+  }
+  return vars;
+}
+
+/** Creates `file` or appends the defaults it lacks; returns the keys that were added. */
+export function ensureDevVars(file: string, defaults = DEV_DEFAULTS): string[] {
+  const present = readDevVars(file);
+  const missing = Object.keys(defaults).filter((key) => !present.has(key));
+  if (missing.length === 0) return [];
+  const lines = missing.map((key) => `${key}=${defaults[key]}\n`).join("");
+  if (!existsSync(file)) {
+    writeFileSync(file, HEADER + lines);
+  } else {
+    const current = readFileSync(file, "utf8");
+    appendFileSync(file, (current === "" || current.endsWith("\n") ? "" : "\n") + lines);
+  }
+  return missing;
+}
