@@ -1,0 +1,297 @@
+/**
+ * `npm run bench`: serves the Worker locally, once per server kind, and measures each scenario at a
+ * fixed number of concurrent connections (`GET /healthz`, the floor, then reservations on one large
+ * tier). Prints a table and writes load/results/bench-<timestamp>.json. See `--help`.
+ */
+import { mkdir } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { measure } from "./lib/measure.ts";
+import { cpuWindow, descendants, round } from "./lib/processes.ts";
+import { startProfiling } from "./lib/profile.ts";
+import {
+  formatTable,
+  gitInfo,
+  machineInfo,
+  type Result,
+  type ServerRecord,
+  softwareVersions,
+  writeResults,
+} from "./lib/report.ts";
+import { BASELINE, DEFAULT_SCENARIOS, SCENARIOS, scenarioContext } from "./lib/scenarios.ts";
+import {
+  SERVER_DESCRIPTIONS,
+  SERVER_KINDS,
+  type Server,
+  type ServerKind,
+  startServer,
+  Workspace,
+} from "./lib/servers.ts";
+
+const ROOT = path.join(import.meta.dirname, "..");
+const RESULTS_DIR = path.join(import.meta.dirname, "results");
+/** The issue's aim, for the route it is about. */
+const AIM = { scenario: "reservations", minRatio: 0.5, maxP99Ms: 100 };
+
+const HELP = `npm run bench [-- options]
+
+  --seconds N       measured seconds per route            (BENCH_SECONDS, default 10)
+  --warmup N        warm-up seconds before each route     (BENCH_WARMUP_SECONDS, default 2)
+  --connections N   concurrent connections                (BENCH_CONNECTIONS, default 64)
+  --servers LIST    comma-separated, in order             (BENCH_SERVERS, default ${SERVER_KINDS.join(",")})
+  --scenarios LIST  comma-separated; healthz always runs  (BENCH_SCENARIOS, default ${DEFAULT_SCENARIOS.join(",")})
+                    available: ${Object.keys(SCENARIOS).join(", ")}
+  --keep-state      keep the temp dir (bundle, state, server logs) and print its path
+  --profile         also take V8 CPU profiles of the Worker and D1 isolates during each measured route
+                    (Miniflare servers only) into load/results/*.cpuprofile; slows the Worker down,
+                    so a profiled run's figures are not comparable with a plain run's
+`;
+
+function settingsFromArgs() {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: "string" },
+      warmup: { type: "string" },
+      connections: { type: "string" },
+      servers: { type: "string" },
+      scenarios: { type: "string" },
+      "keep-state": { type: "boolean" },
+      profile: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    process.exit(0);
+  }
+  const number = (name: string, raw: string | undefined, fallback: number, min: number) => {
+    if (raw === undefined || raw === "") return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number ≥ ${min}, not "${raw}"`);
+    return n;
+  };
+  const list = (raw: string | undefined, fallback: readonly string[]) =>
+    raw
+      ? raw
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [...fallback];
+
+  const servers = list(values.servers ?? process.env.BENCH_SERVERS, SERVER_KINDS);
+  for (const s of servers) {
+    if (!(SERVER_KINDS as readonly string[]).includes(s)) {
+      throw new Error(`unknown server "${s}"; known: ${SERVER_KINDS.join(", ")}`);
+    }
+  }
+  const scenarios = list(values.scenarios ?? process.env.BENCH_SCENARIOS, DEFAULT_SCENARIOS).filter(
+    (s) => s !== BASELINE,
+  );
+  for (const s of scenarios) {
+    if (!SCENARIOS[s]) throw new Error(`unknown scenario "${s}"; known: ${Object.keys(SCENARIOS).join(", ")}`);
+  }
+  return {
+    durationSeconds: number("--seconds", values.seconds ?? process.env.BENCH_SECONDS, 10, 1),
+    warmupSeconds: number("--warmup", values.warmup ?? process.env.BENCH_WARMUP_SECONDS, 2, 0),
+    connections: Math.round(number("--connections", values.connections ?? process.env.BENCH_CONNECTIONS, 64, 1)),
+    servers: servers as ServerKind[],
+    // The baseline runs first on every server: every other route is compared with it.
+    scenarios: [BASELINE, ...scenarios],
+    keepState: values["keep-state"] ?? false,
+    profile: values.profile ?? false,
+  };
+}
+
+const log = (message: string) => console.error(message);
+
+type Settings = ReturnType<typeof settingsFromArgs>;
+
+async function benchServer(server: Server, settings: Settings, results: Result[], runId: string): Promise<boolean> {
+  const adminToken = server.secrets.ADMIN_TOKEN;
+  if (!adminToken) throw new Error("wrangler.toml declares no ADMIN_TOKEN secret");
+  const ctx = scenarioContext(server.url, adminToken);
+  let clean = true;
+  for (const name of settings.scenarios) {
+    const scenario = SCENARIOS[name];
+    if (!scenario) continue;
+    const request = await scenario.request(ctx);
+    const options = { baseUrl: server.url, request, connections: settings.connections };
+    if (settings.warmupSeconds > 0) await measure({ ...options, durationSeconds: settings.warmupSeconds });
+    const profiling =
+      settings.profile && server.inspectorPort !== undefined
+        ? await startProfiling(server.inspectorPort, path.join(RESULTS_DIR, `${runId}-${server.kind}-${name}`))
+        : undefined;
+    const cpu = cpuWindow();
+    const m = await measure({ ...options, durationSeconds: settings.durationSeconds });
+    const cpuUsed = cpu();
+    const profiles = profiling ? await profiling() : undefined;
+    const extra = scenario.after ? await scenario.after(ctx) : undefined;
+    const result: Result = {
+      server: server.kind,
+      scenario: name,
+      method: request.method,
+      path: request.path,
+      ...m,
+      requestsPerSec: round(m.requestsPerSec),
+      ...cpuUsed,
+      ratioToBaseline: null,
+      ...(extra ? { extra } : {}),
+      ...(profiles ? { profiles } : {}),
+    };
+    results.push(result);
+    const statuses = Object.entries(m.statusCodes)
+      .map(([code, n]) => `${n}×${code}`)
+      .join(" ");
+    log(
+      `  ${name.padEnd(13)} ${result.requestsPerSec.toFixed(0).padStart(6)} req/s  p50 ${m.latencyMs.p50} ms  ` +
+        `p99 ${m.latencyMs.p99} ms  [${statuses || "no responses"}]${m.errors ? `  ${m.errors} errors` : ""}`,
+    );
+    for (const p of profiles ?? []) {
+      log(`    profile ${p.target} (${p.busySamples} busy samples) → ${path.relative(process.cwd(), p.file)}`);
+      for (const f of p.topSelf.slice(0, 6)) log(`      ${f.percent.toFixed(1).padStart(5)}% self  ${f.fn}`);
+    }
+    if (m.unexpected > 0 || m.errors > 0 || m.total === 0) {
+      clean = false;
+      log(
+        `  ✘ ${name}: ${m.unexpected} response(s) not ${request.expectStatus}, ${m.errors} connection error(s), ` +
+          `${m.total} response(s) in all`,
+      );
+    }
+  }
+  return clean;
+}
+
+async function main(): Promise<number> {
+  const settings = settingsFromArgs();
+  const startedAt = new Date();
+  const runId = `bench-${startedAt.toISOString().replace(/[:.]/g, "-")}`;
+  const loadAverageAtStart = os.loadavg().map((n) => round(n, 2));
+  log(
+    `bench: ${settings.servers.join(", ")} × ${settings.scenarios.join(", ")}; ` +
+      `${settings.connections} connections, ${settings.warmupSeconds}s warm-up + ${settings.durationSeconds}s each`,
+  );
+
+  const workspace = await Workspace.create(ROOT, settings.keepState);
+  let current: Server | undefined;
+  const interrupt = (signal: NodeJS.Signals) => {
+    log(`\n${signal}: stopping the server and cleaning up`);
+    void (async () => {
+      await current?.stop().catch(() => undefined);
+      await workspace.dispose().catch(() => undefined);
+      process.exit(130);
+    })();
+  };
+  process.once("SIGINT", interrupt);
+  process.once("SIGTERM", interrupt);
+
+  const results: Result[] = [];
+  const servers: ServerRecord[] = [];
+  let ok = true;
+  try {
+    for (const kind of settings.servers) {
+      log(`\n▶ ${kind}: starting`);
+      const record: ServerRecord = { kind, description: SERVER_DESCRIPTIONS[kind] };
+      servers.push(record);
+      try {
+        current = await startServer(kind, workspace, { inspector: settings.profile });
+        Object.assign(record, { url: current.url, startupMs: current.startupMs });
+        log(`  up at ${current.url} in ${(current.startupMs / 1000).toFixed(1)}s (${current.description})`);
+        if (settings.profile && current.inspectorPort === undefined) log("  (no profiles: Miniflare servers only)");
+        if (settings.profile) await mkdir(RESULTS_DIR, { recursive: true });
+        if (!(await benchServer(current, settings, results, runId))) ok = false;
+      } catch (error) {
+        ok = false;
+        record.error = error instanceof Error ? error.message : String(error);
+        log(`  ✘ ${kind}: ${record.error}`);
+      } finally {
+        await current?.stop();
+        current = undefined;
+      }
+    }
+  } finally {
+    await workspace.dispose();
+  }
+
+  for (const r of results) {
+    const baseline = results.find((b) => b.server === r.server && b.scenario === BASELINE);
+    r.ratioToBaseline = baseline?.requestsPerSec ? round(r.requestsPerSec / baseline.requestsPerSec, 3) : null;
+  }
+  const aim = settings.servers.flatMap((server) => {
+    const r = results.find((x) => x.server === server && x.scenario === AIM.scenario);
+    if (!r || r.ratioToBaseline === null) return [];
+    const ratioMet = r.ratioToBaseline >= AIM.minRatio;
+    const p99Met = r.latencyMs.p99 < AIM.maxP99Ms;
+    return [{ server, ratio: r.ratioToBaseline, p99Ms: r.latencyMs.p99, ratioMet, p99Met }];
+  });
+
+  const stray = descendants();
+  if (stray.length > 0) {
+    ok = false;
+    log(`\n✘ processes left running: ${stray.map((p) => `${p.pid} ${p.name}`).join(", ")}; killing them`);
+    for (const p of stray) {
+      try {
+        process.kill(p.pid, "SIGKILL");
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+
+  const finishedAt = new Date();
+  const file = await writeResults(path.join(RESULTS_DIR, `${runId}.json`), {
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    machine: {
+      ...machineInfo(),
+      loadAverage: { start: loadAverageAtStart, end: os.loadavg().map((n) => round(n, 2)) },
+    },
+    software: softwareVersions(),
+    git: gitInfo(ROOT),
+    settings: {
+      connections: settings.connections,
+      durationSeconds: settings.durationSeconds,
+      warmupSeconds: settings.warmupSeconds,
+      servers: settings.servers,
+      scenarios: settings.scenarios,
+      baseline: BASELINE,
+      profiled: settings.profile,
+    },
+    scenarios: Object.fromEntries(settings.scenarios.map((s) => [s, SCENARIOS[s]?.description])),
+    servers,
+    results,
+    aim: { ...AIM, byServer: aim },
+    notes: [
+      "requestsPerSec: autocannon's mean of once-a-second samples; latency percentiles from its histogram (ms).",
+      "serverCpuPercent: CPU of the processes this run started (workerd, wrangler), in % of one core.",
+      "benchCpuPercent: CPU of the bench process itself (autocannon; Miniflare's host side for miniflare*).",
+    ],
+  });
+
+  console.log(
+    `\n${settings.connections} connections, ${settings.durationSeconds}s per route after ${settings.warmupSeconds}s warm-up; ` +
+      `${os.cpus().length} CPUs, Node ${process.version}; load average at start ${loadAverageAtStart.join(" ")}\n`,
+  );
+  console.log(formatTable(results));
+  console.log("(server CPU: the processes serving, in % of one core; bench CPU: this process, autocannon included)");
+  for (const s of servers) {
+    console.log(`${s.error ? "✘" : " "} ${s.kind}: ${s.error ? `failed: ${s.error.split("\n")[0]}` : s.description}`);
+  }
+  for (const a of aim) {
+    console.log(
+      `aim on ${a.server}: ${AIM.scenario} ÷ ${BASELINE} = ${a.ratio.toFixed(2)} ` +
+        `(≥ ${AIM.minRatio} ${a.ratioMet ? "✓" : "✗"}), p99 ${a.p99Ms} ms (< ${AIM.maxP99Ms} ms ${a.p99Met ? "✓" : "✗"})`,
+    );
+  }
+  console.log(`\nresults: ${path.relative(process.cwd(), file)}`);
+  if (settings.keepState) console.log(`state, bundle and server logs kept in ${workspace.dir}`);
+  return ok ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exit(1);
+  },
+);
