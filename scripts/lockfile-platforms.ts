@@ -30,7 +30,7 @@ function resolves(from: string, name: string): boolean {
   }
 }
 
-function platformOf(name: string): Pick<LockEntry, "os" | "cpu" | "libc"> {
+function platformOf(name: string): Record<string, string[]> {
   const parts = name.split("/").at(-1)?.split("-") ?? [];
   const os = parts.includes("darwin")
     ? "darwin"

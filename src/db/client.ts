@@ -1,5 +1,16 @@
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "./schema";
 
-export const createDb = (d1: D1Database) => drizzle(d1, { schema });
-export type Db = ReturnType<typeof createDb>;
+export type Db = ReturnType<typeof drizzle<typeof schema>>;
+
+/** Building a Drizzle handle walks the whole schema: do it once per binding, not once per request. */
+const handles = new WeakMap<D1Database, Db>();
+
+export function createDb(d1: D1Database): Db {
+  let db = handles.get(d1);
+  if (!db) {
+    db = drizzle(d1, { schema });
+    handles.set(d1, db);
+  }
+  return db;
+}

@@ -5,8 +5,7 @@
  * requests costs a handful of D1 round trips. A failed send leaves the messages in place; the
  * object's alarm retries them until they land (every message is idempotent, see projections.ts).
  */
-import type { Db } from "../db/client";
-import { type OutboxMessage, projectionStatement } from "../db/projections";
+import { type OutboxMessage, projectionStatements } from "../db/projections";
 
 /** Messages per D1 batch: large enough to amortise a round trip, small enough to stay quick. */
 const BATCH_SIZE = 200;
@@ -17,7 +16,7 @@ export class Outbox {
 
   constructor(
     private readonly sql: SqlStorage,
-    private readonly db: Db,
+    private readonly d1: D1Database,
   ) {}
 
   /** Call inside the decision's transaction. */
@@ -57,9 +56,9 @@ export class Outbox {
     const first = rows[0];
     const last = rows.at(-1);
     if (!first || !last) return;
-    const statements = rows.map((r) => projectionStatement(this.db, JSON.parse(r.message) as OutboxMessage));
+    const messages = rows.map((r) => JSON.parse(r.message) as OutboxMessage);
     try {
-      await this.db.batch(statements as [(typeof statements)[number], ...(typeof statements)[number][]]);
+      await this.d1.batch(projectionStatements(this.d1, messages));
     } catch (error) {
       this.sql.exec("UPDATE outbox SET attempts = attempts + 1 WHERE seq BETWEEN ? AND ?", first.seq, last.seq);
       throw error;

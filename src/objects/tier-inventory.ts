@@ -50,11 +50,13 @@ export class TierInventory extends DurableObject<Env> {
   private readonly outbox: Outbox;
   /** The alarm this object has set (mirrors storage, read once at start). */
   private alarmAt: number | null = null;
+  /** The tier this object owns, once known. */
+  private owner: { tierId: string; eventId: string } | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new TierStore(ctx.storage.sql);
-    this.outbox = new Outbox(ctx.storage.sql, createDb(env.DB));
+    this.outbox = new Outbox(ctx.storage.sql, env.DB);
     void ctx.blockConcurrencyWhile(async () => {
       ctx.storage.transactionSync(() => migrate(ctx.storage.sql));
       this.alarmAt = await ctx.storage.getAlarm();
@@ -88,7 +90,7 @@ export class TierInventory extends DurableObject<Env> {
         const { terms, ...init } = req.header;
         reservation = this.openHeader(init, terms, req.expiresAt, now, req.ctx);
       }
-      return { ok: true, ...this.partOf(hold), reservation };
+      return { ok: true, ...this.partOf(hold, this.state(false).row), reservation };
     });
     if (result.ok) await this.settle();
     return result;
@@ -331,7 +333,7 @@ export class TierInventory extends DurableObject<Env> {
           status: existing.status,
         };
       }
-      return { ok: true, ...this.partOf(existing), reservation: this.store.header(req.reservationId) };
+      return { ok: true, ...this.partOf(existing, row), reservation: this.store.header(req.reservationId) };
     }
     if (!salesOpen(row, now)) {
       return { ok: false, code: "SALES_CLOSED", detail: `Tier '${row.name}' is not on sale now`, tierId: row.id };
@@ -403,7 +405,7 @@ export class TierInventory extends DurableObject<Env> {
     this.store.adjustHeld(quantity);
     if (seats) this.store.setSeats(seats, "held", req.reservationId);
     const reservation = req.header ? this.openHeader(req.header, terms, expiresAt, now, req.ctx) : null;
-    return { ok: true, ...this.partOf(hold), reservation };
+    return { ok: true, ...this.partOf(hold, row), reservation };
   }
 
   private openHeader(
@@ -518,8 +520,8 @@ export class TierInventory extends DurableObject<Env> {
     if (hold.seats) this.store.setSeats(hold.seats, "available", null);
   }
 
-  private partOf(hold: Hold): Omit<HeldPart, "reservation"> {
-    return { quantity: hold.quantity, seats: hold.seats, terms: termsOf(this.state(false).row) };
+  private partOf(hold: Hold, row: TierRow): Omit<HeldPart, "reservation"> {
+    return { quantity: hold.quantity, seats: hold.seats, terms: termsOf(row) };
   }
 
   private state(withSeats: boolean): TierState {
@@ -535,27 +537,32 @@ export class TierInventory extends DurableObject<Env> {
    * tier creation) under `blockConcurrencyWhile`; from then on this object owns the tier.
    */
   private async loaded(tierId: string, eventId?: string): Promise<boolean> {
-    let state = this.store.tier(false);
-    if (!state) {
-      await this.ctx.blockConcurrencyWhile(async () => {
-        if (this.store.tier(false)) return;
-        const found = await createDb(this.env.DB)
-          .select({ tier: tiers, currency: events.currency, eventMaxPerOrder: events.maxTicketsPerOrder })
-          .from(tiers)
-          .innerJoin(events, eq(events.id, tiers.eventId))
-          .where(eq(tiers.id, tierId))
-          .get();
-        if (found) {
-          this.ctx.storage.transactionSync(() =>
-            this.store.initTier(found.tier, found.currency, found.eventMaxPerOrder),
-          );
-        }
-      });
-      state = this.store.tier(false);
+    if (!this.owner) {
+      let state = this.store.tier(false);
+      if (!state) {
+        await this.ctx.blockConcurrencyWhile(async () => {
+          if (this.store.tier(false)) return;
+          const found = await createDb(this.env.DB)
+            .select({ tier: tiers, currency: events.currency, eventMaxPerOrder: events.maxTicketsPerOrder })
+            .from(tiers)
+            .innerJoin(events, eq(events.id, tiers.eventId))
+            .where(eq(tiers.id, tierId))
+            .get();
+          if (found) {
+            this.ctx.storage.transactionSync(() =>
+              this.store.initTier(found.tier, found.currency, found.eventMaxPerOrder),
+            );
+          }
+        });
+        state = this.store.tier(false);
+      }
+      if (!state) return false;
+      // A tier's id and event never change: remember them rather than read them on every call.
+      this.owner = { tierId: state.row.id, eventId: state.row.eventId };
     }
-    if (!state) return false;
-    if (state.row.id !== tierId) throw new Error(`TierInventory for ${state.row.id} was asked about ${tierId}`);
-    return eventId === undefined || state.row.eventId === eventId;
+    if (this.owner.tierId !== tierId)
+      throw new Error(`TierInventory for ${this.owner.tierId} was asked about ${tierId}`);
+    return eventId === undefined || this.owner.eventId === eventId;
   }
 
   private unknownTier(tierId: string): Refusal {
