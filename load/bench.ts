@@ -20,14 +20,8 @@ import {
   writeResults,
 } from "./lib/report.ts";
 import { BASELINE, DEFAULT_SCENARIOS, SCENARIOS, scenarioContext } from "./lib/scenarios.ts";
-import {
-  SERVER_DESCRIPTIONS,
-  SERVER_KINDS,
-  type Server,
-  type ServerKind,
-  startServer,
-  Workspace,
-} from "./lib/servers.ts";
+import { SERVER_DESCRIPTIONS, SERVER_KINDS, type Server, type ServerKind, startServer } from "./lib/servers.ts";
+import { Workspace } from "./lib/workspace.ts";
 
 const ROOT = path.join(import.meta.dirname, "..");
 const RESULTS_DIR = path.join(import.meta.dirname, "results");

@@ -1,9 +1,9 @@
 /**
- * Small process helpers for the benchmark: a free loopback port, the processes this run started
- * (read from /proc, so Linux only; elsewhere the lists are empty and CPU figures are omitted), and
- * the CPU time they use while a measurement runs.
+ * Small process helpers for the benchmark: a free loopback port, waiting for a server to answer,
+ * the processes this run started (read from /proc, so Linux only; elsewhere the lists are empty and
+ * CPU figures are omitted) and ending them, and the CPU time they use while a measurement runs.
  */
-import { execFileSync } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -21,6 +21,38 @@ export function freePort(): Promise<number> {
       probe.close(() => (port > 0 ? resolve(port) : reject(new Error("no port was assigned"))));
     });
   });
+}
+
+const STARTUP_TIMEOUT_MS = 60_000;
+
+/** Polls `url`/healthz until it answers 200; gives up early, with the log's tail, if `child` exits. */
+export async function waitForHealthy(url: string, child?: ChildProcess, logFile?: string): Promise<void> {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child && (child.exitCode !== null || child.signalCode !== null)) {
+      throw new Error(
+        `the server exited (${child.exitCode ?? child.signalCode}) before answering\n${logFile ? tail(logFile) : ""}`,
+      );
+    }
+    try {
+      const res = await fetch(new URL("/healthz", url), { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(200);
+  }
+  throw new Error(`${url}/healthz did not answer 200 within ${STARTUP_TIMEOUT_MS / 1000}s`);
+}
+
+/** The last lines of a process's log, for an error message. */
+export function tail(file: string, lines = 30): string {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
 }
 
 export interface ProcInfo {
@@ -118,6 +150,27 @@ export function isAlive(pid: number): boolean {
   if (!hasProc) return true;
   const info = readProc(pid);
   return info !== null && info.state !== "Z";
+}
+
+/** Kills, by pid, whatever the server left behind (it should leave nothing). */
+export async function reapStragglers(pids: number[], label: string): Promise<void> {
+  const left = await waitForExit(pids, 10_000);
+  for (const pid of left) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  if (left.length > 0) console.error(`warning: ${label} left ${left.length} process(es) running; killed ${left}`);
+}
+
+export function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, "SIGKILL");
+  } catch {
+    // the group is gone
+  }
 }
 
 export interface CpuWindow {

@@ -1,0 +1,95 @@
+/**
+ * What the local servers need to know about the Worker, read from wrangler.toml through wrangler's
+ * own parser, and the secrets they give it (random values, never the developer's `.dev.vars`).
+ */
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+
+export interface WorkerConfig {
+  name: string;
+  main: string;
+  compatibilityDate: string;
+  compatibilityFlags: string[];
+  vars: Record<string, unknown>;
+  requiredSecrets: string[];
+  d1: { binding: string; databaseId: string; migrationsDir: string }[];
+  durableObjects: { binding: string; className: string; sqlite: boolean }[];
+}
+
+/** The fields of wrangler's parsed config this file reads. */
+interface WranglerConfig {
+  name?: string;
+  main?: string;
+  compatibility_date?: string;
+  compatibility_flags?: string[];
+  vars?: Record<string, unknown>;
+  secrets?: { required?: string[] };
+  d1_databases?: { binding: string; database_id?: string; database_name?: string; migrations_dir?: string }[];
+  durable_objects?: { bindings?: { name: string; class_name: string; script_name?: string }[] };
+  migrations?: { new_sqlite_classes?: string[] }[];
+  [key: string]: unknown;
+}
+
+/** Binding kinds the Miniflare servers do not map yet: add them here when the Worker gains one. */
+const UNMAPPED_BINDINGS = [
+  "kv_namespaces",
+  "r2_buckets",
+  "services",
+  "workflows",
+  "hyperdrive",
+  "vectorize",
+  "analytics_engine_datasets",
+  "send_email",
+];
+
+export async function readWorkerConfig(root: string): Promise<WorkerConfig> {
+  // The specifier is a variable so that TypeScript does not load wrangler's own (large) type graph.
+  const specifier = "wrangler";
+  const wrangler = (await import(specifier)) as {
+    unstable_readConfig(args: { config?: string }, options?: { hideWarnings?: boolean }): WranglerConfig;
+  };
+  const configPath = path.join(root, "wrangler.toml");
+  const c = wrangler.unstable_readConfig({ config: configPath }, { hideWarnings: true });
+  const queues = c.queues as { producers?: unknown[]; consumers?: unknown[] } | undefined;
+  const unmapped = [
+    ...UNMAPPED_BINDINGS.filter((key) => isSet(c[key])),
+    ...(isSet(queues?.producers) || isSet(queues?.consumers) ? ["queues"] : []),
+  ];
+  if (unmapped.length > 0) {
+    throw new Error(
+      `wrangler.toml has ${unmapped.join(", ")}: map them in startMiniflare (load/lib/miniflare-server.ts)`,
+    );
+  }
+  if (!c.main || !c.compatibility_date) throw new Error("wrangler.toml must set main and compatibility_date");
+  const sqliteClasses = new Set((c.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []));
+  return {
+    name: c.name ?? "worker",
+    main: path.resolve(root, c.main),
+    compatibilityDate: c.compatibility_date,
+    compatibilityFlags: c.compatibility_flags ?? [],
+    vars: { ...(c.vars ?? {}) },
+    requiredSecrets: c.secrets?.required ?? [],
+    d1: (c.d1_databases ?? []).map((d) => ({
+      binding: d.binding,
+      databaseId: d.database_id ?? d.database_name ?? d.binding,
+      migrationsDir: path.resolve(root, d.migrations_dir ?? "migrations"),
+    })),
+    durableObjects: (c.durable_objects?.bindings ?? []).map((b) => {
+      if (b.script_name) throw new Error(`Durable Object ${b.name} lives in another Worker: not supported here`);
+      return { binding: b.name, className: b.class_name, sqlite: sqliteClasses.has(b.class_name) };
+    }),
+  };
+}
+
+function isSet(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length > 0;
+  if (value && typeof value === "object") return Object.keys(value).length > 0;
+  return value !== undefined && value !== null && value !== false;
+}
+
+/** Fresh values for wrangler.toml's required secrets, one set per server. */
+export function makeSecrets(config: WorkerConfig): Record<string, string> {
+  return Object.fromEntries(
+    config.requiredSecrets.map((name) => [name, `bench-${name.toLowerCase()}-${randomBytes(12).toString("hex")}`]),
+  );
+}
