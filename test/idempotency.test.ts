@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ADMIN_TOKEN, api, auditActions, availability, createEvent, reserve } from "./helpers";
 
 describe("Idempotency-Key", () => {
@@ -69,5 +70,57 @@ describe("Idempotency-Key", () => {
     const bad = await reserve(event.id, [{ tierId, quantity: 1 }], {}, { "Idempotency-Key": "x".repeat(256) });
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe("INVALID_INPUT");
+  });
+});
+
+describe("Idempotency-Key after a failure", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  it("a request whose answer could not be stored still answers; a retry converges on the same reservation", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const event = await createEvent([{ capacity: 10 }]);
+    const tierId = event.tiers[0]?.id as string;
+    const headers = { "Idempotency-Key": "order-42" };
+    // D1 refuses the middleware's last write, after the handler succeeded.
+    await env.DB.exec(
+      "CREATE TRIGGER refuse_done BEFORE UPDATE ON idempotency_keys WHEN NEW.state = 'done' BEGIN SELECT RAISE(ABORT, 'hiccup'); END",
+    );
+    let first: Awaited<ReturnType<typeof reserve>>;
+    try {
+      first = await reserve(event.id, [{ tierId, quantity: 3 }], {}, headers);
+    } finally {
+      await env.DB.exec("DROP TRIGGER refuse_done");
+    }
+    expect(first.status).toBe(201);
+    expect((await availability(event.id))[0]?.available).toBe(7);
+
+    // While the first claim is fresh the key is in use; once it lapses a retry re-runs the request,
+    // which lands on the same reservation, token and hold.
+    expect((await reserve(event.id, [{ tierId, quantity: 3 }], {}, headers)).body.code).toBe("IDEMPOTENCY_KEY_IN_USE");
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 61_000);
+    const retry = await reserve(event.id, [{ tierId, quantity: 3 }], {}, headers);
+    expect(retry.status).toBe(201);
+    expect(retry.body).toMatchObject({ id: first.body.id, token: first.body.token });
+    expect((await availability(event.id))[0]?.available).toBe(7);
+    expect(await auditActions(event.id, "reservation.created")).toHaveLength(1);
+  });
+
+  it("the stored answer does not hold the reservation token in the clear", async () => {
+    const event = await createEvent([{ capacity: 10 }]);
+    const tierId = event.tiers[0]?.id as string;
+    const first = await reserve(event.id, [{ tierId, quantity: 1 }], {}, { "Idempotency-Key": "buy-1" });
+    expect(first.status).toBe(201);
+    const rows = await env.DB.prepare("SELECT response_body FROM idempotency_keys").all<{ response_body: string }>();
+    expect(rows.results.length).toBeGreaterThan(0);
+    for (const row of rows.results) {
+      expect(row.response_body).not.toContain(first.body.token);
+      expect(row.response_body).not.toContain(first.body.id);
+    }
+    const replay = await reserve(event.id, [{ tierId, quantity: 1 }], {}, { "Idempotency-Key": "buy-1" });
+    expect(replay.body.token).toBe(first.body.token);
   });
 });

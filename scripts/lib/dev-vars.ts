@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 
 /**
@@ -7,6 +8,8 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs
 export const DEV_DEFAULTS: Readonly<Record<string, string>> = {
   ADMIN_TOKEN: "dev-admin-token",
   ALLOWED_ORIGINS: "*",
+  // Random per checkout: it keys derived ids and encrypted idempotency replays.
+  APP_SECRET: randomBytes(32).toString("base64url"),
 };
 
 const HEADER = "# Local settings for `wrangler dev`, written by `npm start`. Edit freely; it is gitignored.\n";

@@ -2,6 +2,7 @@
 import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { auditLog } from "../db/schema";
+import { fromBase64Url, toBase64Url, utf8 } from "../lib/encoding";
 import { invalidInput } from "../lib/errors";
 import type { AuditQuery } from "../schemas/pagination";
 import { findEvent } from "./events";
@@ -12,11 +13,11 @@ interface Position {
   id: string;
 }
 
-const encodeCursor = (p: Position) => btoa(JSON.stringify([p.at, p.id])).replaceAll("=", "");
+const encodeCursor = (p: Position) => toBase64Url(utf8(JSON.stringify([p.at, p.id])));
 
 function decodeCursor(cursor: string): Position {
   try {
-    const [at, id] = JSON.parse(atob(cursor)) as unknown[];
+    const [at, id] = JSON.parse(new TextDecoder().decode(fromBase64Url(cursor))) as unknown[];
     if (typeof at === "number" && Number.isInteger(at) && typeof id === "string") return { at, id };
   } catch {
     // fall through to the validation error

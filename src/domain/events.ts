@@ -8,6 +8,7 @@ import type { Db } from "../db/client";
 import { auditLog, type EventRow, events, type TierRow, tiers } from "../db/schema";
 import { invalidInput, notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
+import { toIso } from "../lib/time";
 import { type EventInput, LIMITS, type TierInput } from "../schemas/events";
 import { auditRow, type RequestContext } from "./audit";
 import { eventView, tierView } from "./views";
@@ -69,7 +70,7 @@ export async function createEvent(db: Db, input: EventInput, ctx: RequestContext
         at: now,
         action: "event.created",
         subject: { type: "event", id: event.id },
-        data: { name: event.name, startsAt: input.startsAt, currency: event.currency, tiers: tierRows.length },
+        data: { name: event.name, startsAt: toIso(event.startsAt), currency: event.currency, tiers: tierRows.length },
       }),
     ),
     ...tierRows.map((t) => db.insert(tiers).values(t)),

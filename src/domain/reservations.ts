@@ -7,7 +7,7 @@ import { eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { type ReservationRow, reservations } from "../db/schema";
 import { ApiError, notFound } from "../lib/errors";
-import { newId, newToken, sha256Hex, tokenKind } from "../lib/ids";
+import { derivedBytes, idFrom, newId, newToken, sha256Hex, tokenFrom, tokenKind } from "../lib/ids";
 import type { HeaderInit, HeldPart, HoldTerms, LeadDecision } from "../objects/tier-rpc";
 import type { ReservationInput } from "../schemas/reservations";
 import type { RequestContext } from "./audit";
@@ -20,19 +20,29 @@ interface Item {
   seats?: string[];
 }
 
+/**
+ * Holds the reservation's tickets. With an idempotency seed, the reservation's id and token are
+ * derived from it, so a retry of a request whose answer was lost converges on the same hold.
+ */
 export async function createReservation(
   env: Env,
   db: Db,
   eventId: string,
   input: ReservationInput,
+  seed: Uint8Array | null,
   ctx: RequestContext,
 ): Promise<{ reservation: ReservationRow; token: string }> {
   const items: Item[] = input.items.map((i) =>
     "seats" in i ? { tierId: i.tierId, quantity: i.seats.length, seats: i.seats } : i,
   );
-  const token = newToken("rsv");
+  const [id, token] = seed
+    ? await Promise.all([
+        derivedBytes(seed, "reservation-id").then((b) => idFrom("rsv", b)),
+        derivedBytes(seed, "reservation-token").then((b) => tokenFrom("rsv", b)),
+      ])
+    : [newId("rsv"), newToken("rsv")];
   const header: HeaderInit = {
-    id: newId("rsv"),
+    id,
     eventId,
     leadTierId: (items[0] as Item).tierId,
     sessionId: input.sessionId ?? null,
@@ -45,7 +55,9 @@ export async function createReservation(
     const reservation = items.length === 1 ? await holdOne(env, header, ctx) : await holdAll(env, header, ctx);
     return { reservation, token };
   } catch (error) {
-    if (claim) await releaseSession(db, claim);
+    // A refusal held nothing: give the session back. After a server fault the hold may exist, so
+    // the claim stays (a retry with the same key converges on it; otherwise it lapses).
+    if (claim && error instanceof ApiError) await releaseSession(db, claim);
     throw error;
   }
 }
@@ -81,24 +93,31 @@ async function holdAll(env: Env, header: HeaderInit, ctx: RequestContext): Promi
     const seats = parts[i]?.seats;
     return seats ? { ...item, seats } : item;
   });
-  const activated = await Promise.allSettled(
-    items.map((item) =>
-      tierObject(env, item.tierId).activate({
-        tierId: item.tierId,
-        reservationId: header.id,
-        expiresAt,
-        header: item.tierId === header.leadTierId ? { ...header, items, terms } : null,
-        ctx,
-      }),
-    ),
-  );
-  const lead = activated[0];
-  if (activated.some((a) => a.status === "rejected" || !a.value.ok) || lead?.status !== "fulfilled" || !lead.value.ok) {
+  const activate = (item: Item, lead: boolean) =>
+    tierObject(env, item.tierId).activate({
+      tierId: item.tierId,
+      reservationId: header.id,
+      expiresAt,
+      header: lead ? { ...header, items, terms } : null,
+      ctx,
+    });
+  // Followers first, the lead last: the reservation exists (and is written to D1) only once every
+  // part is active, so a rollback never leaves a reservation behind.
+  const followers = items.filter((item) => item.tierId !== header.leadTierId);
+  const activated = await Promise.allSettled(followers.map((item) => activate(item, false)));
+  if (activated.some((a) => a.status === "rejected" || !a.value.ok)) {
     await rollBack(env, header);
     throw new Error(`reservation ${header.id} could not be activated in every tier`);
   }
-  if (!lead.value.reservation) throw new Error(`lead tier did not open ${header.id}`);
-  return lead.value.reservation;
+  const lead = await activate(items[0] as Item, true).catch(async (error: unknown) => {
+    await rollBack(env, header);
+    throw error;
+  });
+  if (!lead.ok || !lead.reservation) {
+    await rollBack(env, header);
+    throw new Error(`the lead tier did not open reservation ${header.id}`);
+  }
+  return lead.reservation;
 }
 
 function holdRequest(header: HeaderInit, item: Item, single: HeaderInit | null, ctx: RequestContext) {

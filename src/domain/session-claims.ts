@@ -10,7 +10,7 @@ import { ApiError } from "../lib/errors";
 import { effectiveStatus } from "./views";
 
 /** A claim younger than this with no reservation row yet belongs to a request still in flight. */
-const IN_FLIGHT_MS = 30_000;
+export const IN_FLIGHT_MS = 30_000;
 
 export interface SessionClaim {
   eventId: string;
@@ -38,6 +38,7 @@ export async function claimSession(db: Db, claim: SessionClaim): Promise<void> {
 
   const current = await db.select().from(sessionClaims).where(claimKey(claim)).get();
   if (!current) return claimSession(db, claim); // released in between: try again
+  if (current.reservationId === claim.reservationId) return; // a retry of the request that claimed it
   const holder = await db.select().from(reservations).where(eq(reservations.id, current.reservationId)).get();
   const live = holder
     ? ["active", "checkout"].includes(effectiveStatus(holder, now))

@@ -3,6 +3,8 @@
  * tokens carry 256 bits, are shown once and stored only as SHA-256 hashes.
  */
 
+import { toBase64Url } from "./encoding";
+
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 /** 22 base62 characters hold 130.9 bits; we fill them from 17 random bytes. */
 const ID_CHARS = 22;
@@ -21,7 +23,12 @@ function base62(bytes: Uint8Array, length: number): string {
 }
 
 export function newId(prefix: IdPrefix): string {
-  return `${prefix}_${base62(crypto.getRandomValues(new Uint8Array(17)), ID_CHARS)}`;
+  return idFrom(prefix, crypto.getRandomValues(new Uint8Array(17)));
+}
+
+/** An id made from given bytes (at least 17, from a random or keyed source). */
+export function idFrom(prefix: IdPrefix, bytes: Uint8Array): string {
+  return `${prefix}_${base62(bytes.subarray(0, 17), ID_CHARS)}`;
 }
 
 /** A pattern that accepts exactly the ids `newId(prefix)` makes. */
@@ -32,10 +39,12 @@ export function idPattern(prefix: IdPrefix): RegExp {
 export type TokenKind = "rsv";
 
 export function newToken(kind: TokenKind): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  let b64 = btoa(String.fromCharCode(...bytes));
-  b64 = b64.replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
-  return `${kind}tok_${b64}`;
+  return tokenFrom(kind, crypto.getRandomValues(new Uint8Array(32)));
+}
+
+/** A token made from 32 given bytes (random, or keyed so that a retry makes the same one). */
+export function tokenFrom(kind: TokenKind, bytes: Uint8Array): string {
+  return `${kind}tok_${toBase64Url(bytes.subarray(0, 32))}`;
 }
 
 export function tokenKind(token: string): TokenKind | null {
@@ -52,4 +61,13 @@ export async function secretsEqual(a: string, b: string): Promise<boolean> {
   const [ha, hb] = await Promise.all([sha256Hex(a), sha256Hex(b)]);
   const enc = new TextEncoder();
   return crypto.subtle.timingSafeEqual(enc.encode(ha), enc.encode(hb));
+}
+
+/** Bytes derived from a secret seed for one purpose: different labels give unrelated bytes. */
+export async function derivedBytes(seed: Uint8Array, label: string): Promise<Uint8Array> {
+  const labelBytes = new TextEncoder().encode(`\n${label}`);
+  const input = new Uint8Array(seed.length + labelBytes.length);
+  input.set(seed);
+  input.set(labelBytes, seed.length);
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", input));
 }

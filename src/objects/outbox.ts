@@ -10,6 +10,8 @@ import { type OutboxMessage, projectionStatements } from "../db/projections";
 /** Messages per D1 batch: large enough to amortise a round trip, small enough to stay quick. */
 const BATCH_SIZE = 200;
 export const RETRY_DELAY_MS = 2_000;
+/** Attempts mark of a message D1 refused on its own while it took others. */
+const POISONED = 100;
 
 export class Outbox {
   private inFlight: Promise<void> | null = null;
@@ -26,11 +28,19 @@ export class Outbox {
     }
   }
 
-  /** Resolves once every message enqueued before the call is in D1; rejects if a send fails. */
+  /**
+   * Resolves once every message enqueued before the call is in D1; rejects if a send fails or one
+   * of those messages was set aside as poisoned (see `sendBatch`).
+   */
   async flush(): Promise<void> {
-    const target = this.sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM outbox").one().seq;
-    if (target === null) return;
-    while (this.pendingUpTo(target)) {
+    const span = this.sql
+      .exec<{ first: number | null; last: number | null }>(
+        "SELECT MIN(seq) AS first, MAX(seq) AS last FROM outbox WHERE attempts < ?",
+        POISONED,
+      )
+      .one();
+    if (span.first === null || span.last === null) return;
+    while (this.pendingUpTo(span.last)) {
       if (this.inFlight) {
         // Someone else's batch may already carry our messages; look again when it is done.
         await this.inFlight.catch(() => undefined);
@@ -43,26 +53,101 @@ export class Outbox {
         this.inFlight = null;
       }
     }
+    const refused = this.sql
+      .exec("SELECT 1 FROM outbox WHERE attempts >= ? AND seq BETWEEN ? AND ? LIMIT 1", POISONED, span.first, span.last)
+      .toArray();
+    if (refused.length > 0) throw new Error("D1 refused an outbox message; it is set aside and retried by the alarm");
   }
 
   private pendingUpTo(seq: number): boolean {
-    return this.sql.exec("SELECT 1 FROM outbox WHERE seq <= ? LIMIT 1", seq).toArray().length > 0;
+    return (
+      this.sql.exec("SELECT 1 FROM outbox WHERE seq <= ? AND attempts < ? LIMIT 1", seq, POISONED).toArray().length > 0
+    );
   }
 
+  /**
+   * Sends the oldest messages in one D1 batch (atomic). If the batch fails, they are sent one by
+   * one: when D1 takes some and refuses others, the refused ones are poisoned — set aside for
+   * `retryPoisoned`, never dropped (every message is idempotent and order-independent) — so that
+   * one bad message cannot hold up the rest. When D1 takes none, it is down: all stay queued.
+   */
   private async sendBatch(): Promise<void> {
     const rows = this.sql
-      .exec<{ seq: number; message: string }>("SELECT seq, message FROM outbox ORDER BY seq LIMIT ?", BATCH_SIZE)
+      .exec<{ seq: number; message: string }>(
+        "SELECT seq, message FROM outbox WHERE attempts < ? ORDER BY seq LIMIT ?",
+        POISONED,
+        BATCH_SIZE,
+      )
       .toArray();
-    const first = rows[0];
-    const last = rows.at(-1);
-    if (!first || !last) return;
-    const messages = rows.map((r) => JSON.parse(r.message) as OutboxMessage);
+    if (rows.length === 0) return;
     try {
-      await this.d1.batch(projectionStatements(this.d1, messages));
+      await this.send(rows);
+      this.deleteRows(rows);
+      return;
     } catch (error) {
-      this.sql.exec("UPDATE outbox SET attempts = attempts + 1 WHERE seq BETWEEN ? AND ?", first.seq, last.seq);
-      throw error;
+      if (rows.length === 1) {
+        this.bump(rows);
+        throw error;
+      }
     }
-    this.sql.exec("DELETE FROM outbox WHERE seq BETWEEN ? AND ?", first.seq, last.seq);
+    const refused: typeof rows = [];
+    let taken = 0;
+    for (const row of rows) {
+      try {
+        await this.send([row]);
+        this.deleteRows([row]);
+        taken++;
+      } catch (error) {
+        refused.push(row);
+        if (taken === 0 && refused.length >= 2) break; // nothing gets through: D1 is down
+        if (taken > 0)
+          console.error(JSON.stringify({ msg: "D1 refuses an outbox message; set aside", row, error: String(error) }));
+      }
+    }
+    if (taken === 0) {
+      this.bump(rows);
+      throw new Error("D1 takes no outbox message");
+    }
+    for (const row of refused) this.sql.exec("UPDATE outbox SET attempts = ? WHERE seq = ?", POISONED, row.seq);
+  }
+
+  private send(rows: { message: string }[]): Promise<unknown> {
+    return this.d1.batch(
+      projectionStatements(
+        this.d1,
+        rows.map((r) => JSON.parse(r.message) as OutboxMessage),
+      ),
+    );
+  }
+
+  private bump(rows: { seq: number }[]): void {
+    for (const row of rows) this.sql.exec("UPDATE outbox SET attempts = attempts + 1 WHERE seq = ?", row.seq);
+  }
+
+  private deleteRows(rows: { seq: number }[]): void {
+    for (const row of rows) this.sql.exec("DELETE FROM outbox WHERE seq = ?", row.seq);
+  }
+
+  /** Retries the set-aside messages one by one; returns how many D1 still refuses. */
+  async retryPoisoned(): Promise<number> {
+    const rows = this.sql
+      .exec<{ seq: number; message: string }>("SELECT seq, message FROM outbox WHERE attempts >= ?", POISONED)
+      .toArray();
+    let refused = 0;
+    for (const row of rows) {
+      try {
+        await this.send([row]);
+        this.deleteRows([row]);
+      } catch {
+        this.bump([row]);
+        refused++;
+      }
+    }
+    return refused;
+  }
+
+  /** Messages D1 has refused even on their own (for the inventory checks). */
+  poisoned(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE attempts >= ?", POISONED).one().n;
   }
 }

@@ -13,6 +13,8 @@ import type { OutboxMessage } from "../db/projections";
 import { events, type ReservationRow, type TierRow, tiers } from "../db/schema";
 import { auditRow, type RequestContext, SYSTEM } from "../domain/audit";
 import { tierObject } from "../domain/tier-objects";
+import { toIsoOrNull } from "../lib/time";
+import { LIMITS } from "../schemas/events";
 import { Outbox, RETRY_DELAY_MS } from "./outbox";
 import type {
   ActivateRequest,
@@ -32,6 +34,10 @@ import { type Hold, type TierState, TierStore } from "./tier-store";
 export const PENDING_TTL_MS = 60_000;
 const EXPIRY_CHUNK = 500;
 const MAX_EXPIRY_ROUNDS = 20;
+/** How soon a follower asks its lead again about a reservation the lead says is about to lapse. */
+const RECHECK_MS = 5_000;
+/** How often messages D1 refused even on their own are tried again. */
+const POISON_RETRY_MS = 60_000;
 
 const termsOf = (row: TierRow): HoldTerms => ({
   holdSeconds: row.holdSeconds,
@@ -68,7 +74,7 @@ export class TierInventory extends DurableObject<Env> {
   async reserve(req: HoldRequest): Promise<Result<HeldPart>> {
     if (!(await this.loaded(req.tierId, req.eventId))) return this.unknownTier(req.tierId);
     const result = this.ctx.storage.transactionSync(() => this.decideHold(req, Date.now()));
-    if (result.ok) await this.settle();
+    if (result.ok) await this.settleCreation(result.reservation);
     return result;
   }
 
@@ -77,7 +83,7 @@ export class TierInventory extends DurableObject<Env> {
     const result = this.ctx.storage.transactionSync((): Result<HeldPart> => {
       const now = Date.now();
       const hold = this.store.hold(req.reservationId);
-      if (!hold || (hold.status !== "pending" && hold.status !== "active")) {
+      if (!hold || !isLive(hold)) {
         return {
           ok: false,
           code: "RESERVATION_EXPIRED",
@@ -92,19 +98,28 @@ export class TierInventory extends DurableObject<Env> {
       }
       return { ok: true, ...this.partOf(hold, this.state(false).row), reservation };
     });
-    if (result.ok) await this.settle();
+    if (result.ok) await this.settleCreation(result.reservation);
     return result;
   }
 
-  /** Applies what the reservation's lead tier decided to this tier's part (idempotent). */
+  /**
+   * Applies what the reservation's lead tier decided to this tier's part (idempotent). Sent to the
+   * lead itself by a rollback, it also ends the reservation there, should the lead have opened it.
+   */
   async follow(tierId: string, decision: LeadDecision): Promise<void> {
     if (!(await this.loaded(tierId))) return;
     this.ctx.storage.transactionSync(() => {
-      const hold = this.store.hold(decision.reservationId);
-      if (!hold || (hold.status !== "pending" && hold.status !== "active")) return;
       const now = Date.now();
-      if (decision.status === "active") this.store.setHold(hold.reservationId, "active", decision.expiresAt, now);
-      else this.endHold(hold, decision.status, now);
+      const hold = this.store.hold(decision.reservationId);
+      if (decision.status === "active") {
+        if (hold && isLive(hold)) this.store.setHold(hold.reservationId, "active", decision.expiresAt, now);
+        return;
+      }
+      if (hold) this.endHold(hold, decision.status, now);
+      const header = this.store.header(decision.reservationId);
+      if (header?.status === "active") {
+        this.changeHeader(header, { status: decision.status }, now, `reservation.${decision.status}`, SYSTEM);
+      }
     });
     await this.settle();
   }
@@ -115,6 +130,11 @@ export class TierInventory extends DurableObject<Env> {
     ctx: RequestContext,
   ): Promise<Result<{ reservation: ReservationRow }>> {
     return this.onHeader(tierId, reservationId, (header, now) => {
+      const hold = this.store.hold(reservationId);
+      if (!hold || !isLive(hold)) {
+        this.changeHeader(header, { status: "expired" }, now, "reservation.expired", SYSTEM);
+        return { ok: false, code: "RESERVATION_EXPIRED", detail: "The reservation's hold has lapsed" };
+      }
       if (header.extensionsUsed >= header.maxExtensions) {
         return {
           ok: false,
@@ -200,6 +220,9 @@ export class TierInventory extends DurableObject<Env> {
       const existingSeats = new Set(row.seats ?? []);
       const clashing = (patch.addSeats ?? []).filter((s) => existingSeats.has(s));
       if (clashing.length > 0) return invalid("addSeats", `already seats of this tier: ${clashing.join(", ")}`);
+      if (row.capacity + (patch.addSeats?.length ?? 0) > LIMITS.maxSeats) {
+        return invalid("addSeats", `a seated tier has at most ${LIMITS.maxSeats} seats`);
+      }
       const salesStartAt = patch.salesStartAt === undefined ? row.salesStartAt : patch.salesStartAt;
       const salesEndAt = patch.salesEndAt === undefined ? row.salesEndAt : patch.salesEndAt;
       if (salesStartAt !== null && salesEndAt !== null && salesStartAt >= salesEndAt) {
@@ -232,7 +255,7 @@ export class TierInventory extends DurableObject<Env> {
             at: now,
             action: "tier.updated",
             subject: { type: "tier", id: row.id },
-            data: { changes: patch, capacity: next.capacity },
+            data: { changes: withIsoTimes(patch), capacity: next.capacity },
           }),
         },
       ]);
@@ -245,10 +268,17 @@ export class TierInventory extends DurableObject<Env> {
   /** Checks the object's own bookkeeping: the held counter equals the holds that take capacity. */
   async selfCheck(
     tierId: string,
-  ): Promise<Result<{ held: number; heldByHolds: number; sold: number; capacity: number }>> {
+  ): Promise<Result<{ held: number; heldByHolds: number; sold: number; capacity: number; outboxPoisoned: number }>> {
     if (!(await this.loaded(tierId))) return this.unknownTier(tierId);
     const { capacity, held, sold } = this.store.counters();
-    return { ok: true, held, heldByHolds: this.store.heldByHolds(), sold, capacity };
+    return {
+      ok: true,
+      held,
+      heldByHolds: this.store.heldByHolds(),
+      sold,
+      capacity,
+      outboxPoisoned: this.outbox.poisoned(),
+    };
   }
 
   // ---- alarm: expiry and outbox retries --------------------------------------------------------
@@ -267,19 +297,18 @@ export class TierInventory extends DurableObject<Env> {
             // Asking the leads opened the input gate: skip a hold that changed meanwhile.
             if (!hold || hold.status !== seen.status || hold.expiresAt !== seen.expiresAt) continue;
             const lead = leads.get(hold.reservationId);
-            if (lead?.status === "active" && lead.expiresAt > now) {
-              this.store.setHold(hold.reservationId, "active", lead.expiresAt, now);
-            } else if (lead?.status === "released") {
-              this.endHold(hold, "released", now);
-            } else {
-              this.expire(hold, now);
-            }
+            if (lead === "unreachable") this.store.setHold(hold.reservationId, "active", now + RETRY_DELAY_MS, now);
+            else if (lead === undefined || lead === null || lead.status === "expired") this.expire(hold, now);
+            else if (lead.status === "released") this.endHold(hold, "released", now);
+            // The lead says active: adopt its expiry (if it is about to lapse, ask again shortly).
+            else this.store.setHold(hold.reservationId, "active", Math.max(lead.expiresAt, now + RECHECK_MS), now);
           }
         });
         if (due.length < EXPIRY_CHUNK) break;
       }
     }
     await this.settle();
+    if ((await this.outbox.retryPoisoned()) > 0) await this.armAlarm(Date.now() + POISON_RETRY_MS);
   }
 
   /** The lead tier's view of a reservation, for a follower whose part is due. */
@@ -297,21 +326,20 @@ export class TierInventory extends DurableObject<Env> {
    * Before a follower's part expires, it asks the reservation's lead tier: an extension or release
    * the Worker could not pass on (it died in between) is then applied here all the same.
    */
-  private async askLeads(tierId: string, due: Hold[]): Promise<Map<string, LeadDecision>> {
+  private async askLeads(tierId: string, due: Hold[]): Promise<Map<string, LeadDecision | null | "unreachable">> {
     const followed = due.filter((h) => h.status === "active" && h.leadTierId !== tierId);
     const answers = await Promise.allSettled(
       followed.map((h) => tierObject(this.env, h.leadTierId).leadDecision(h.leadTierId, h.reservationId)),
     );
-    const decisions = new Map<string, LeadDecision>();
+    const decisions = new Map<string, LeadDecision | null | "unreachable">();
     answers.forEach((answer, i) => {
-      if (answer.status === "fulfilled" && answer.value) decisions.set(answer.value.reservationId, answer.value);
-      else if (answer.status === "rejected") {
+      const hold = followed[i] as Hold;
+      if (answer.status === "fulfilled") decisions.set(hold.reservationId, answer.value);
+      else {
+        // The lead is the authority: never expire a part on our own clock while it cannot be asked.
+        decisions.set(hold.reservationId, "unreachable");
         console.error(
-          JSON.stringify({
-            msg: "lead tier unreachable; expiring on own clock",
-            hold: followed[i],
-            error: String(answer.reason),
-          }),
+          JSON.stringify({ msg: "lead tier unreachable; asking again", hold, error: String(answer.reason) }),
         );
       }
     });
@@ -325,7 +353,7 @@ export class TierInventory extends DurableObject<Env> {
     const { row } = state;
     const existing = this.store.hold(req.reservationId);
     if (existing) {
-      if (existing.status !== "pending" && existing.status !== "active") {
+      if (!isLive(existing)) {
         return {
           ok: false,
           code: "RESERVATION_NOT_ACTIVE",
@@ -334,9 +362,6 @@ export class TierInventory extends DurableObject<Env> {
         };
       }
       return { ok: true, ...this.partOf(existing, row), reservation: this.store.header(req.reservationId) };
-    }
-    if (!salesOpen(row, now)) {
-      return { ok: false, code: "SALES_CLOSED", detail: `Tier '${row.name}' is not on sale now`, tierId: row.id };
     }
     const seated = row.kind === "seated";
     if (req.seats && !seated)
@@ -361,10 +386,15 @@ export class TierInventory extends DurableObject<Env> {
       };
     }
 
+    const unknown = req.seats ? this.store.unknownSeats(req.seats) : [];
+    if (unknown.length > 0) return invalid("items", `tier '${row.name}' has no seats ${unknown.join(", ")}`);
+    // Bad input is refused as such before the sales window and availability are looked at.
+    if (!salesOpen(row, now)) {
+      return { ok: false, code: "SALES_CLOSED", detail: `Tier '${row.name}' is not on sale now`, tierId: row.id };
+    }
+
     let seats: string[] | null = null;
     if (seated && req.seats) {
-      const unknown = this.store.unknownSeats(req.seats);
-      if (unknown.length > 0) return invalid("items", `tier '${row.name}' has no seats ${unknown.join(", ")}`);
       const taken = this.store.takenSeats(req.seats);
       if (taken.length > 0) {
         return {
@@ -514,7 +544,9 @@ export class TierInventory extends DurableObject<Env> {
       this.changeHeader(header, { status: "expired" }, now, "reservation.expired", SYSTEM);
   }
 
+  /** Ends a hold that takes capacity (and only such a hold: ending one twice must not count twice). */
   private endHold(hold: Hold, status: "released" | "expired", now: number): void {
+    if (!isLive(hold)) return;
     this.store.setHold(hold.reservationId, status, hold.expiresAt, now);
     this.store.adjustHeld(-hold.quantity);
     if (hold.seats) this.store.setSeats(hold.seats, "available", null);
@@ -573,23 +605,55 @@ export class TierInventory extends DurableObject<Env> {
    * After a decision. Called straight after `transactionSync`, so the alarm write below is
    * registered in the same turn and commits with the decision: no hold is ever left without an
    * alarm. Then the decision's D1 writes are sent; a failed send re-arms the alarm to retry.
+   * Returns whether everything reached D1.
    */
-  private async settle(): Promise<void> {
+  private async settle(): Promise<boolean> {
     await this.armAlarm(this.store.nextExpiry());
     try {
       await this.outbox.flush();
+      return true;
     } catch (error) {
       console.error(JSON.stringify({ msg: "outbox send failed; the alarm will retry", error: String(error) }));
       await this.armAlarm(Date.now() + RETRY_DELAY_MS);
+      return false;
     }
   }
 
-  private armAlarm(at: number | null): Promise<void> {
-    if (at === null || (this.alarmAt !== null && this.alarmAt <= at)) return Promise.resolve();
+  /**
+   * A new reservation is answered only once its D1 record exists, so that a `201` can always be
+   * read back. Otherwise the caller gets a server fault; the hold stands (its expiry is armed)
+   * and a retry with the same Idempotency-Key converges on it.
+   */
+  private async settleCreation(opened: ReservationRow | null): Promise<void> {
+    if (!(await this.settle()) && opened) {
+      throw new Error(`reservation ${opened.id} is held but its D1 record is not written yet`);
+    }
+  }
+
+  private async armAlarm(at: number | null): Promise<void> {
+    if (at === null || (this.alarmAt !== null && this.alarmAt <= at)) return;
     this.alarmAt = at;
-    return this.ctx.storage.setAlarm(at);
+    try {
+      await this.ctx.storage.setAlarm(at);
+    } catch (error) {
+      this.alarmAt = null; // unknown: the next decision sets it again
+      throw error;
+    }
   }
 }
+
+/** The change as the API speaks it: times as ISO strings. */
+function withIsoTimes(patch: UpdateTierRequest["patch"]): Record<string, unknown> {
+  const { salesStartAt, salesEndAt, ...rest } = patch;
+  return {
+    ...rest,
+    ...(salesStartAt === undefined ? {} : { salesStartAt: toIsoOrNull(salesStartAt) }),
+    ...(salesEndAt === undefined ? {} : { salesEndAt: toIsoOrNull(salesEndAt) }),
+  };
+}
+
+/** A hold that takes capacity. */
+const isLive = (hold: Hold) => hold.status === "pending" || hold.status === "active";
 
 function invalid(path: string, message: string): Refusal {
   return { ok: false, code: "INVALID_INPUT", detail: "The request is not valid", errors: [{ path, message }] };

@@ -19,7 +19,8 @@ export const reservationRoutes = new Hono<{ Bindings: Env }>()
   .post("/v1/events/:eventId/reservations", idempotency(), async (c) => {
     const eventId = readParam(c, "eventId", idOf("evt"));
     const input = await readBody(c, ReservationInput);
-    const { reservation, token } = await createReservation(c.env, c.get("db"), eventId, input, auditContext(c));
+    const seed = c.get("idempotencySeed");
+    const { reservation, token } = await createReservation(c.env, c.get("db"), eventId, input, seed, auditContext(c));
     return c.json(reservationView(reservation, Date.now(), token), 201);
   })
   .get("/v1/reservations/:id", async (c) => {

@@ -6,6 +6,8 @@ export const LIMITS = {
   minHoldSeconds: 5,
   maxHoldSeconds: 3600,
   maxTiersPerEvent: 100,
+  /** Seats per seated tier: a venue section, not a stadium (its seat map travels with the tier). */
+  maxSeats: 20_000,
 } as const;
 
 const seatList = z
@@ -32,7 +34,7 @@ export const TierInput = z
   .strictObject({
     ...tierFields,
     capacity: z.int().min(1).max(LIMITS.maxCapacity).optional(),
-    seats: seatList.max(LIMITS.maxCapacity).optional(),
+    seats: seatList.max(LIMITS.maxSeats).optional(),
   })
   .refine((t) => (t.capacity === undefined) !== (t.seats === undefined), {
     message: "give either capacity (general admission) or seats (a seated tier), not both",
@@ -63,7 +65,7 @@ export const TierPatch = z
     name: label(200).optional(),
     price: tierFields.price.optional(),
     capacity: z.int().min(1).max(LIMITS.maxCapacity).optional(),
-    addSeats: seatList.max(LIMITS.maxCapacity).optional(),
+    addSeats: seatList.max(LIMITS.maxSeats).optional(),
     salesStartAt: instant.nullable().optional(),
     salesEndAt: instant.nullable().optional(),
     holdSeconds: z.int().min(LIMITS.minHoldSeconds).max(LIMITS.maxHoldSeconds).optional(),
