@@ -1,6 +1,7 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { generateTicketSigningKey } from "./scripts/lib/ticket-key.ts";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
@@ -14,6 +15,11 @@ export default defineConfig(async () => {
             ADMIN_TOKEN: "test-admin-token",
             APP_SECRET: "test-app-secret-0123456789abcdef",
             ALLOWED_ORIGINS: "*",
+            TICKET_SIGNING_KEY: generateTicketSigningKey("test"),
+            // Stripe calls go to a fake Stripe API that the tests install (test/fake-stripe.ts).
+            STRIPE_SECRET_KEY: "sk_test_fake",
+            STRIPE_WEBHOOK_SECRET: "whsec_test_secret",
+            STRIPE_API_BASE: "http://stripe.test",
           },
         },
       }),

@@ -6,10 +6,13 @@ import { internalProblem, problem } from "./lib/problem";
 import { requestContext } from "./middleware/context";
 import { auditRoutes } from "./routes/audit";
 import { availabilityRoutes } from "./routes/availability";
+import { checkinKeyRoutes } from "./routes/checkin-keys";
 import { eventRoutes } from "./routes/events";
 import { health } from "./routes/health";
+import { orderRoutes } from "./routes/orders";
 import { reservationRoutes } from "./routes/reservations";
 import { tierRoutes } from "./routes/tiers";
+import { webhookRoutes } from "./routes/webhooks";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -48,6 +51,9 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/", availabilityRoutes)
   .route("/", auditRoutes)
   .route("/", reservationRoutes)
+  .route("/", orderRoutes)
+  .route("/", webhookRoutes)
+  .route("/", checkinKeyRoutes)
   .notFound((c) => problem(c, new ApiError("NOT_FOUND", `No route ${c.req.method} ${c.req.path}`)))
   .onError((error, c) =>
     error instanceof ApiError ? problem(c, error) : internalProblem(c, error, c.get("requestId")),

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import path from "node:path";
+import { generateTicketSigningKey } from "../../scripts/lib/ticket-key.ts";
 
 export interface WorkerConfig {
   name: string;
@@ -87,9 +88,17 @@ function isSet(value: unknown): boolean {
   return value !== undefined && value !== null && value !== false;
 }
 
+/** Secrets that must have a particular shape; any other gets a random string. */
+const SECRET_MAKERS: Readonly<Record<string, () => string>> = {
+  TICKET_SIGNING_KEY: () => generateTicketSigningKey("bench"),
+};
+
 /** Fresh values for wrangler.toml's required secrets, one set per server. */
 export function makeSecrets(config: WorkerConfig): Record<string, string> {
   return Object.fromEntries(
-    config.requiredSecrets.map((name) => [name, `bench-${name.toLowerCase()}-${randomBytes(12).toString("hex")}`]),
+    config.requiredSecrets.map((name) => [
+      name,
+      SECRET_MAKERS[name]?.() ?? `bench-${name.toLowerCase()}-${randomBytes(12).toString("hex")}`,
+    ]),
   );
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { generateTicketSigningKey } from "./ticket-key.ts";
 
 /**
  * Local-only values for `wrangler dev`. Adding a default is one line here: `npm start` appends
@@ -10,6 +11,8 @@ export const DEV_DEFAULTS: Readonly<Record<string, string>> = {
   ALLOWED_ORIGINS: "*",
   // Random per checkout: it keys derived ids and encrypted idempotency replays.
   APP_SECRET: randomBytes(32).toString("base64url"),
+  // A fresh Ed25519 private JWK, on one line; single-quoted so that dotenv takes the JSON literally.
+  TICKET_SIGNING_KEY: `'${generateTicketSigningKey()}'`,
 };
 
 const HEADER = "# Local settings for `wrangler dev`, written by `npm start`. Edit freely; it is gitignored.\n";

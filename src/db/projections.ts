@@ -8,14 +8,28 @@
  * within D1's limit of 100 bound parameters per statement.
  */
 import { getTableColumns, getTableName, type Table } from "drizzle-orm";
-import { type AuditRow, auditLog, type ReservationRow, reservations, type TierRow, tiers } from "./schema";
+import {
+  type AuditRow,
+  auditLog,
+  type OrderRow,
+  orders,
+  type ReservationRow,
+  reservations,
+  type TicketRow,
+  type TierRow,
+  tickets,
+  tiers,
+} from "./schema";
 
 export type OutboxMessage =
   | { kind: "audit"; row: AuditRow }
   | { kind: "reservation"; row: ReservationRow }
-  | { kind: "tier"; row: TierRow };
+  | { kind: "tier"; row: TierRow }
+  | { kind: "order"; row: OrderRow }
+  | { kind: "ticket"; row: TicketRow }
+  | { kind: "ticketStatus"; ids: string[]; status: TicketRow["status"]; at: number };
 
-type Kind = OutboxMessage["kind"];
+type RowKind = Exclude<OutboxMessage, { kind: "ticketStatus" }>["kind"];
 
 const MAX_PARAMS = 100;
 
@@ -51,21 +65,37 @@ function projection(table: Table, onConflict: "insert once" | "newer version win
   };
 }
 
-const PROJECTIONS: Record<Kind, Projection> = {
+const PROJECTIONS: Record<RowKind, Projection> = {
   audit: projection(auditLog, "insert once"),
   reservation: projection(reservations, "newer version wins"),
   tier: projection(tiers, "newer version wins"),
+  order: projection(orders, "newer version wins"),
+  ticket: projection(tickets, "insert once"),
 };
 
 /** The D1 statements that apply `messages`, as few as the parameter limit allows. */
 export function projectionStatements(d1: D1Database, messages: OutboxMessage[]): D1PreparedStatement[] {
-  const byKind = new Map<Kind, Record<string, unknown>[]>();
+  const byKind = new Map<RowKind, Record<string, unknown>[]>();
+  const statements: D1PreparedStatement[] = [];
   for (const m of messages) {
+    if (m.kind === "ticketStatus") {
+      // A status change only ever moves a ticket on (valid → void), so applying it twice is harmless.
+      for (let i = 0; i < m.ids.length; i += MAX_PARAMS - 2) {
+        const ids = m.ids.slice(i, i + MAX_PARAMS - 2);
+        statements.push(
+          d1
+            .prepare(
+              `UPDATE "tickets" SET "status" = ?, "updated_at" = ? WHERE "id" IN (${ids.map(() => "?").join(", ")})`,
+            )
+            .bind(m.status, m.at, ...ids),
+        );
+      }
+      continue;
+    }
     const rows = byKind.get(m.kind) ?? [];
     rows.push(m.row);
     byKind.set(m.kind, rows);
   }
-  const statements: D1PreparedStatement[] = [];
   for (const [kind, rows] of byKind) {
     const p = PROJECTIONS[kind];
     for (let i = 0; i < rows.length; i += p.rowsPerStatement) {

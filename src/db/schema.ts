@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
  * The D1 schema. Times are epoch milliseconds (integers) so that comparisons and ordering are exact;
@@ -129,7 +129,83 @@ export const idempotencyKeys = sqliteTable(
   (t) => [index("idempotency_created_idx").on(t.createdAt)],
 );
 
+export interface OrderItem extends ReservationItem {
+  /** The tier's price when the order was made, in minor units. */
+  unitPrice: number;
+}
+
+export const ORDER_STATUSES = [
+  "pending_payment",
+  "paid",
+  "refunded",
+  "partially_refunded",
+  "expired",
+  "canceled",
+] as const;
+
+/** Written by the lead tier's object through its outbox; that object decides every status change. */
+export const orders = sqliteTable(
+  "orders",
+  {
+    id: text("id").primaryKey(),
+    eventId: text("event_id").notNull(),
+    reservationId: text("reservation_id").notNull(),
+    leadTierId: text("lead_tier_id").notNull(),
+    status: text("status", { enum: ORDER_STATUSES }).notNull(),
+    email: text("email").notNull(),
+    name: text("name"),
+    amount: integer("amount").notNull(),
+    currency: text("currency").notNull(),
+    items: text("items", { mode: "json" }).notNull().$type<OrderItem[]>(),
+    tokenHash: text("token_hash").notNull(),
+    stripeSessionId: text("stripe_session_id"),
+    checkoutUrl: text("checkout_url"),
+    paymentIntentId: text("payment_intent_id"),
+    version: integer("version").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    paidAt: integer("paid_at"),
+  },
+  (t) => [
+    uniqueIndex("orders_reservation_idx").on(t.reservationId),
+    index("orders_event_idx").on(t.eventId, t.createdAt),
+    index("orders_token_idx").on(t.tokenHash),
+    index("orders_session_idx").on(t.stripeSessionId),
+  ],
+);
+
+/** Written by each tier's object when it sells its part of an order; ids derive from the order. */
+export const tickets = sqliteTable(
+  "tickets",
+  {
+    id: text("id").primaryKey(),
+    orderId: text("order_id").notNull(),
+    eventId: text("event_id").notNull(),
+    tierId: text("tier_id").notNull(),
+    seat: text("seat"),
+    code: text("code").notNull(),
+    status: text("status", { enum: ["valid", "checked_in", "void"] }).notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("tickets_code_idx").on(t.code),
+    index("tickets_order_idx").on(t.orderId),
+    index("tickets_event_idx").on(t.eventId, t.updatedAt),
+  ],
+);
+
+/** Stripe events seen, by Stripe's event id: a redelivered event is recognised and not processed again. */
+export const webhookEvents = sqliteTable("webhook_events", {
+  id: text("id").primaryKey(),
+  type: text("type").notNull(),
+  receivedAt: integer("received_at").notNull(),
+  processedAt: integer("processed_at"),
+});
+
 export type EventRow = typeof events.$inferSelect;
 export type TierRow = typeof tiers.$inferSelect;
 export type ReservationRow = typeof reservations.$inferSelect;
 export type AuditRow = typeof auditLog.$inferInsert;
+export type OrderRow = typeof orders.$inferSelect;
+export type TicketRow = typeof tickets.$inferSelect;

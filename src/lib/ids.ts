@@ -9,7 +9,7 @@ const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 /** 22 base62 characters hold 130.9 bits; we fill them from 17 random bytes. */
 const ID_CHARS = 22;
 
-export type IdPrefix = "evt" | "tier" | "rsv" | "aud";
+export type IdPrefix = "evt" | "tier" | "rsv" | "aud" | "ord" | "tkt";
 
 function base62(bytes: Uint8Array, length: number): string {
   let n = 0n;
@@ -36,7 +36,7 @@ export function idPattern(prefix: IdPrefix): RegExp {
   return new RegExp(`^${prefix}_[0-9A-Za-z]{${ID_CHARS}}$`);
 }
 
-export type TokenKind = "rsv";
+export type TokenKind = "rsv" | "ord";
 
 export function newToken(kind: TokenKind): string {
   return tokenFrom(kind, crypto.getRandomValues(new Uint8Array(32)));
@@ -48,7 +48,9 @@ export function tokenFrom(kind: TokenKind, bytes: Uint8Array): string {
 }
 
 export function tokenKind(token: string): TokenKind | null {
-  return token.startsWith("rsvtok_") ? "rsv" : null;
+  if (token.startsWith("rsvtok_")) return "rsv";
+  if (token.startsWith("ordtok_")) return "ord";
+  return null;
 }
 
 export async function sha256Hex(input: string): Promise<string> {

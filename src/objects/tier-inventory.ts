@@ -10,20 +10,24 @@ import { DurableObject } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { createDb } from "../db/client";
 import type { OutboxMessage } from "../db/projections";
-import { events, type ReservationRow, type TierRow, tiers } from "../db/schema";
+import { events, type OrderRow, type ReservationRow, type TierRow, tiers } from "../db/schema";
 import { auditRow, type RequestContext, SYSTEM } from "../domain/audit";
 import { tierObject } from "../domain/tier-objects";
 import { toIsoOrNull } from "../lib/time";
 import { LIMITS } from "../schemas/events";
 import { Outbox, RETRY_DELAY_MS } from "./outbox";
+import { StripeTasks, type TaskOutcome } from "./stripe-tasks";
 import type {
   ActivateRequest,
+  CheckoutRequest,
+  CompleteRequest,
   HeldPart,
   HoldRequest,
   HoldTerms,
   LeadDecision,
   Refusal,
   Result,
+  SellRequest,
   TierSnapshot,
   UpdateTierRequest,
 } from "./tier-rpc";
@@ -45,7 +49,7 @@ const termsOf = (row: TierRow): HoldTerms => ({
   extensionSeconds: row.extensionSeconds,
 });
 
-const auditId = (subjectId: string, version: number) => `aud_${subjectId}_${version}`;
+const auditId = (subjectId: string, version: number | string) => `aud_${subjectId}_${version}`;
 
 function salesOpen(row: TierRow, now: number): boolean {
   return (row.salesStartAt === null || now >= row.salesStartAt) && (row.salesEndAt === null || now < row.salesEndAt);
@@ -54,6 +58,7 @@ function salesOpen(row: TierRow, now: number): boolean {
 export class TierInventory extends DurableObject<Env> {
   private readonly store: TierStore;
   private readonly outbox: Outbox;
+  private readonly tasks: StripeTasks;
   /** The alarm this object has set (mirrors storage, read once at start). */
   private alarmAt: number | null = null;
   /** The tier this object owns, once known. */
@@ -63,6 +68,7 @@ export class TierInventory extends DurableObject<Env> {
     super(ctx, env);
     this.store = new TierStore(ctx.storage.sql);
     this.outbox = new Outbox(ctx.storage.sql, env.DB);
+    this.tasks = new StripeTasks(ctx.storage.sql, env);
     void ctx.blockConcurrencyWhile(async () => {
       ctx.storage.transactionSync(() => migrate(ctx.storage.sql));
       this.alarmAt = await ctx.storage.getAlarm();
@@ -175,6 +181,216 @@ export class TierInventory extends DurableObject<Env> {
       },
       { alreadyReleasedIsOk: true },
     );
+  }
+
+  // ---- RPC: checkout and sale --------------------------------------------------------------------
+
+  /** The lead tier opens the order for its reservation, once: asked again, it returns that order. */
+  async startCheckout(req: CheckoutRequest): Promise<Result<{ order: OrderRow; created: boolean }>> {
+    if (!(await this.loaded(req.tierId))) return this.unknownTier(req.tierId);
+    const result = this.ctx.storage.transactionSync((): Result<{ order: OrderRow; created: boolean }> => {
+      const now = Date.now();
+      const existing = this.store.orderOfReservation(req.reservationId);
+      if (existing) return { ok: true, order: existing, created: false };
+      const header = this.store.header(req.reservationId);
+      if (!header) return { ok: false, code: "NOT_FOUND", detail: `No reservation '${req.reservationId}'` };
+      const refusal = this.unlessActive(header, now);
+      if (refusal) return refusal;
+      const order: OrderRow = {
+        ...req.order,
+        eventId: header.eventId,
+        reservationId: header.id,
+        leadTierId: header.leadTierId,
+        status: "pending_payment",
+        stripeSessionId: null,
+        checkoutUrl: null,
+        paymentIntentId: null,
+        version: 1,
+        createdAt: now,
+        updatedAt: now,
+        paidAt: null,
+      };
+      this.store.putOrder(order);
+      this.outbox.enqueue([{ kind: "order", row: order }]);
+      this.changeHeader(header, { status: "checkout" }, now, "checkout.started", req.ctx, {
+        orderId: order.id,
+        amount: order.amount,
+        currency: order.currency,
+      });
+      return { ok: true, order, created: true };
+    });
+    if (result.ok) await this.settleOrFail(result.created);
+    return result;
+  }
+
+  /** Records the payment session of an order (idempotent). */
+  async attachSession(
+    tierId: string,
+    orderId: string,
+    session: { id: string; url: string | null },
+  ): Promise<Result<{ order: OrderRow }>> {
+    if (!(await this.loaded(tierId))) return this.unknownTier(tierId);
+    const result = this.ctx.storage.transactionSync((): Result<{ order: OrderRow }> => {
+      const order = this.store.order(orderId);
+      if (!order) return { ok: false, code: "NOT_FOUND", detail: `No order '${orderId}'` };
+      if (order.stripeSessionId === session.id) return { ok: true, order };
+      return {
+        ok: true,
+        order: this.changeOrder(order, { stripeSessionId: session.id, checkoutUrl: session.url }, Date.now()),
+      };
+    });
+    if (result.ok) await this.settleOrFail(true);
+    return result;
+  }
+
+  /**
+   * Sells this tier's part of a paid order and issues its tickets (idempotent). A part whose hold
+   * lapsed before the payment landed takes its capacity again if it is there; if it is not, the
+   * refusal tells the Worker to refund.
+   */
+  async sell(req: SellRequest): Promise<Result<{ late: boolean }>> {
+    if (!(await this.loaded(req.tierId))) return this.unknownTier(req.tierId);
+    const result = this.ctx.storage.transactionSync((): Result<{ late: boolean }> => {
+      const now = Date.now();
+      const hold = this.store.hold(req.reservationId);
+      if (hold?.status === "sold") return { ok: true, late: false };
+      const order = this.store.orderOfReservation(req.reservationId);
+      if (order?.status === "canceled" || order?.status === "refunded") {
+        return {
+          ok: false,
+          code: "RESERVATION_NOT_ACTIVE",
+          detail: "The order was closed without tickets",
+          status: order.status,
+        };
+      }
+      const late = !hold || !isLive(hold);
+      const quantity = hold?.quantity ?? req.tickets.length;
+      const seats = hold?.seats ?? null;
+      if (late) {
+        const { row, held, sold } = this.state(false);
+        const taken = seats ? this.store.takenSeats(seats) : [];
+        if (taken.length > 0) {
+          return {
+            ok: false,
+            code: "SEAT_UNAVAILABLE",
+            detail: "The seats were sold meanwhile",
+            tierId: row.id,
+            seats: taken,
+          };
+        }
+        const available = row.capacity - held - sold;
+        if (!seats && quantity > available) {
+          return { ok: false, code: "SOLD_OUT", detail: "The capacity was sold meanwhile", tierId: row.id, available };
+        }
+      } else {
+        this.store.adjustHeld(-quantity);
+      }
+      if (hold) this.store.setHold(req.reservationId, "sold", hold.expiresAt, now);
+      this.store.adjustSold(quantity);
+      if (seats) this.store.setSeats(seats, "sold", req.reservationId);
+      this.outbox.enqueue(req.tickets.map((row) => ({ kind: "ticket", row })));
+      return { ok: true, late };
+    });
+    if (result.ok) await this.settleOrFail(true);
+    return result;
+  }
+
+  /** The lead tier marks the order paid once every tier has sold its part (idempotent). */
+  async completeOrder(req: CompleteRequest): Promise<Result<{ order: OrderRow }>> {
+    if (!(await this.loaded(req.tierId))) return this.unknownTier(req.tierId);
+    const result = this.ctx.storage.transactionSync((): Result<{ order: OrderRow }> => {
+      const now = Date.now();
+      const order = this.store.order(req.orderId);
+      if (!order) return { ok: false, code: "NOT_FOUND", detail: `No order '${req.orderId}'` };
+      if (order.status === "paid") return { ok: true, order };
+      const paid = this.changeOrder(order, { status: "paid", paymentIntentId: req.paymentIntentId, paidAt: now }, now);
+      const header = this.store.header(order.reservationId);
+      if (header && header.status !== "completed")
+        this.changeHeader(header, { status: "completed" }, now, null, req.ctx);
+      const tickets = paid.items.reduce((n, i) => n + i.quantity, 0);
+      this.outbox.enqueue([
+        this.orderAudit(paid, "order.paid", req.ctx, { amount: paid.amount, currency: paid.currency, late: req.late }),
+        this.orderAudit(paid, "tickets.issued", req.ctx, { count: tickets }),
+        ...(req.late ? [this.orderAudit(paid, "payment.late", req.ctx, { outcome: "tickets_issued" })] : []),
+      ]);
+      return { ok: true, order: paid };
+    });
+    if (result.ok) await this.settleOrFail(true);
+    return result;
+  }
+
+  /**
+   * The payment will not come (its session expired or the payment failed): the lead tier releases
+   * the reservation and closes the order. An order already paid is left alone (events arrive in any
+   * order).
+   */
+  async cancelCheckout(
+    tierId: string,
+    orderId: string,
+    status: "expired" | "canceled",
+    ctx: RequestContext,
+  ): Promise<Result<{ order: OrderRow }>> {
+    if (!(await this.loaded(tierId))) return this.unknownTier(tierId);
+    const result = this.ctx.storage.transactionSync((): Result<{ order: OrderRow }> => {
+      const now = Date.now();
+      const order = this.store.order(orderId);
+      if (!order) return { ok: false, code: "NOT_FOUND", detail: `No order '${orderId}'` };
+      if (order.status !== "pending_payment") return { ok: true, order };
+      const hold = this.store.hold(order.reservationId);
+      if (hold) this.endHold(hold, "released", now);
+      const header = this.store.header(order.reservationId);
+      if (header?.status === "checkout" || header?.status === "active") {
+        this.changeHeader(header, { status: "released" }, now, "reservation.released", ctx, { reason: status });
+      }
+      return { ok: true, order: this.changeOrder(order, { status }, now) };
+    });
+    if (result.ok) await this.settleOrFail(true);
+    return result;
+  }
+
+  /** Gives back a part sold for an order that ends up refunded instead (idempotent). */
+  async unsell(tierId: string, reservationId: string, ticketIds: string[]): Promise<void> {
+    if (!(await this.loaded(tierId))) return;
+    this.ctx.storage.transactionSync(() => {
+      const now = Date.now();
+      const hold = this.store.hold(reservationId);
+      if (hold?.status !== "sold") return;
+      this.store.setHold(reservationId, "released", hold.expiresAt, now);
+      this.store.adjustSold(-hold.quantity);
+      if (hold.seats) this.store.setSeats(hold.seats, "available", null);
+      this.outbox.enqueue([{ kind: "ticketStatus", ids: ticketIds, status: "void", at: now }]);
+    });
+    await this.settleOrFail(true);
+  }
+
+  /**
+   * A payment landed that cannot get its tickets (its hold lapsed and the capacity is gone, or the
+   * order was closed): the lead tier closes the order and refunds the payment, once, however often
+   * the payment is reported. The refund is attempted before answering and retried until it lands.
+   */
+  async refuseLatePayment(
+    tierId: string,
+    orderId: string,
+    paymentIntentId: string,
+    ctx: RequestContext,
+  ): Promise<Result<{ order: OrderRow }>> {
+    if (!(await this.loaded(tierId))) return this.unknownTier(tierId);
+    const result = this.ctx.storage.transactionSync((): Result<{ order: OrderRow }> => {
+      const now = Date.now();
+      const order = this.store.order(orderId);
+      if (!order) return { ok: false, code: "NOT_FOUND", detail: `No order '${orderId}'` };
+      const task = { kind: "refund", orderId, paymentIntentId, reason: "late_payment" } as const;
+      if (order.status === "paid" || order.status === "refunded" || this.tasks.has(task)) return { ok: true, order };
+      this.tasks.enqueue(task, now);
+      const closed = this.changeOrder(order, { status: "canceled", paymentIntentId }, now);
+      this.outbox.enqueue([this.orderAudit(closed, "payment.late", ctx, { outcome: "refund", amount: order.amount })]);
+      return { ok: true, order: closed };
+    });
+    if (result.ok) {
+      await this.settleOrFail(true);
+      await this.runTasks();
+    }
+    return result.ok ? { ok: true, order: this.store.order(orderId) ?? result.order } : result;
   }
 
   // ---- RPC: reads and organiser changes ---------------------------------------------------------
@@ -308,7 +524,28 @@ export class TierInventory extends DurableObject<Env> {
       }
     }
     await this.settle();
+    await this.runTasks();
     if ((await this.outbox.retryPoisoned()) > 0) await this.armAlarm(Date.now() + POISON_RETRY_MS);
+  }
+
+  /** Runs the Stripe calls that are due; each outcome is a decision of its own, sent to D1. */
+  private async runTasks(): Promise<void> {
+    await this.tasks.run(Date.now(), (outcome) => this.ctx.storage.transactionSync(() => this.taskDone(outcome)));
+    await this.settle();
+  }
+
+  private taskDone(outcome: TaskOutcome): void {
+    if (outcome.kind !== "refund") return;
+    const order = this.store.order(outcome.orderId);
+    if (!order || order.status === "refunded") return;
+    const refunded = this.changeOrder(order, { status: "refunded" }, Date.now());
+    this.outbox.enqueue([
+      this.orderAudit(refunded, "order.refunded", SYSTEM, {
+        refundId: outcome.refundId,
+        amount: outcome.amount,
+        reason: "late_payment",
+      }),
+    ]);
   }
 
   /** The lead tier's view of a reservation, for a follower whose part is due. */
@@ -317,7 +554,8 @@ export class TierInventory extends DurableObject<Env> {
     const header = this.store.header(reservationId);
     if (!header) return null;
     const now = Date.now();
-    const status = header.status === "active" && header.expiresAt <= now ? "expired" : header.status;
+    const live = header.status === "active" || header.status === "checkout";
+    const status = live ? (header.expiresAt <= now ? "expired" : "active") : header.status;
     if (status !== "active" && status !== "released" && status !== "expired") return null;
     return { reservationId, status, expiresAt: header.expiresAt };
   }
@@ -464,16 +702,19 @@ export class TierInventory extends DurableObject<Env> {
     return header;
   }
 
+  /** Changes the reservation and queues its D1 row and (unless `action` is null) its audit entry. */
   private changeHeader(
     header: ReservationRow,
     change: Partial<Pick<ReservationRow, "status" | "expiresAt" | "extensionsUsed">>,
     now: number,
-    action: string,
+    action: string | null,
     ctx: RequestContext,
+    extra: Record<string, unknown> = {},
   ): ReservationRow {
     const next: ReservationRow = { ...header, ...change, version: header.version + 1, updatedAt: now };
     this.store.putHeader(next);
-    this.outbox.enqueue([{ kind: "reservation", row: next }, this.reservationAudit(next, action, ctx)]);
+    this.outbox.enqueue([{ kind: "reservation", row: next }]);
+    if (action) this.outbox.enqueue([this.reservationAudit(next, action, ctx, extra)]);
     return next;
   }
 
@@ -513,35 +754,77 @@ export class TierInventory extends DurableObject<Env> {
       const now = Date.now();
       const header = this.store.header(reservationId);
       if (!header) return { ok: false, code: "NOT_FOUND", detail: `No reservation '${reservationId}'` };
-      if (header.status === "active" && header.expiresAt <= now) {
-        const hold = this.store.hold(reservationId);
-        if (hold) this.expire(hold, now);
-        return { ok: false, code: "RESERVATION_EXPIRED", detail: "The reservation's hold has lapsed" };
-      }
-      if (header.status === "expired") {
-        return { ok: false, code: "RESERVATION_EXPIRED", detail: "The reservation's hold has lapsed" };
-      }
       if (header.status === "released" && options.alreadyReleasedIsOk) return { ok: true, reservation: header };
-      if (header.status !== "active") {
-        return {
-          ok: false,
-          code: "RESERVATION_NOT_ACTIVE",
-          detail: `The reservation is ${header.status}`,
-          status: header.status,
-        };
-      }
+      const refusal = this.unlessActive(header, now);
+      if (refusal) return refusal;
       return change(header, now);
     });
     await this.settle();
     return result;
   }
 
-  /** A hold's time has come: return its capacity and, where this tier leads, expire the reservation. */
+  /** Refuses unless the reservation is active and in time; a lapsed one is expired on the spot. */
+  private unlessActive(header: ReservationRow, now: number): Refusal | null {
+    if ((header.status === "active" || header.status === "checkout") && header.expiresAt <= now) {
+      const hold = this.store.hold(header.id);
+      if (hold) this.expire(hold, now);
+      return { ok: false, code: "RESERVATION_EXPIRED", detail: "The reservation's hold has lapsed" };
+    }
+    if (header.status === "expired") {
+      return { ok: false, code: "RESERVATION_EXPIRED", detail: "The reservation's hold has lapsed" };
+    }
+    if (header.status !== "active") {
+      return {
+        ok: false,
+        code: "RESERVATION_NOT_ACTIVE",
+        detail: `The reservation is ${header.status}`,
+        status: header.status,
+      };
+    }
+    return null;
+  }
+
+  /**
+   * A hold's time has come: return its capacity and, where this tier leads, expire the reservation
+   * and any order still waiting for its payment.
+   */
   private expire(hold: Hold, now: number): void {
     this.endHold(hold, "expired", now);
     const header = this.store.header(hold.reservationId);
-    if (header?.status === "active")
-      this.changeHeader(header, { status: "expired" }, now, "reservation.expired", SYSTEM);
+    if (header?.status !== "active" && header?.status !== "checkout") return;
+    this.changeHeader(header, { status: "expired" }, now, "reservation.expired", SYSTEM);
+    const order = this.store.orderOfReservation(header.id);
+    if (order?.status !== "pending_payment") return;
+    this.changeOrder(order, { status: "expired" }, now);
+    // Stripe keeps the session open longer than our hold: close it so the buyer cannot pay late.
+    if (order.stripeSessionId)
+      this.tasks.enqueue({ kind: "expireSession", orderId: order.id, sessionId: order.stripeSessionId }, now);
+  }
+
+  private changeOrder(order: OrderRow, change: Partial<OrderRow>, now: number): OrderRow {
+    const next: OrderRow = { ...order, ...change, version: order.version + 1, updatedAt: now };
+    this.store.putOrder(next);
+    this.outbox.enqueue([{ kind: "order", row: next }]);
+    return next;
+  }
+
+  private orderAudit(
+    order: OrderRow,
+    action: string,
+    ctx: RequestContext,
+    data: Record<string, unknown>,
+  ): OutboxMessage {
+    return {
+      kind: "audit",
+      row: auditRow(ctx, {
+        id: auditId(order.id, `${order.version}-${action}`),
+        eventId: order.eventId,
+        at: order.updatedAt,
+        action,
+        subject: { type: "order", id: order.id },
+        data,
+      }),
+    };
   }
 
   /** Ends a hold that takes capacity (and only such a hold: ending one twice must not count twice). */
@@ -608,7 +891,9 @@ export class TierInventory extends DurableObject<Env> {
    * Returns whether everything reached D1.
    */
   private async settle(): Promise<boolean> {
-    await this.armAlarm(this.store.nextExpiry());
+    const expiry = this.store.nextExpiry();
+    const task = this.tasks.nextAt();
+    await this.armAlarm(expiry === null ? task : task === null ? expiry : Math.min(expiry, task));
     try {
       await this.outbox.flush();
       return true;
@@ -625,8 +910,13 @@ export class TierInventory extends DurableObject<Env> {
    * and a retry with the same Idempotency-Key converges on it.
    */
   private async settleCreation(opened: ReservationRow | null): Promise<void> {
-    if (!(await this.settle()) && opened) {
-      throw new Error(`reservation ${opened.id} is held but its D1 record is not written yet`);
+    await this.settleOrFail(opened !== null);
+  }
+
+  /** Settles; when `mustLand`, a decision whose D1 writes did not land is answered as a server fault. */
+  private async settleOrFail(mustLand: boolean): Promise<void> {
+    if (!(await this.settle()) && mustLand) {
+      throw new Error("the decision is made but its D1 records are not written yet; the alarm retries them");
     }
   }
 

@@ -2,7 +2,7 @@
  * The contract between the Worker and a TierInventory object. Refusals are returned as values (an
  * exception crossing RPC loses its type); the Worker turns them into API errors.
  */
-import type { ReservationRow, TierRow } from "../db/schema";
+import type { OrderRow, ReservationRow, TicketRow, TierRow } from "../db/schema";
 import type { RequestContext } from "../domain/audit";
 import type { TierPatch } from "../schemas/events";
 
@@ -97,5 +97,31 @@ export interface TierSnapshot {
 export interface UpdateTierRequest {
   tierId: string;
   patch: TierPatch;
+  ctx: RequestContext;
+}
+
+/** What the Worker decides about an order; the lead tier completes it into the order record. */
+export type OrderInit = Pick<OrderRow, "id" | "email" | "name" | "amount" | "currency" | "items" | "tokenHash">;
+
+export interface CheckoutRequest {
+  tierId: string;
+  reservationId: string;
+  order: OrderInit;
+  ctx: RequestContext;
+}
+
+export interface SellRequest {
+  tierId: string;
+  reservationId: string;
+  /** This tier's tickets of the order, with their ids and signed codes (deterministic). */
+  tickets: TicketRow[];
+}
+
+export interface CompleteRequest {
+  tierId: string;
+  orderId: string;
+  paymentIntentId: string | null;
+  /** Whether any tier had to take its capacity again because the hold had lapsed. */
+  late: boolean;
   ctx: RequestContext;
 }

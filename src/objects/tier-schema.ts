@@ -54,6 +54,23 @@ const MIGRATIONS: readonly string[] = [
     attempts INTEGER NOT NULL DEFAULT 0
   );
   `,
+  // v2: orders this tier leads (the reservation's checkout), one per reservation.
+  `
+  CREATE TABLE orders (
+    id TEXT PRIMARY KEY,
+    reservation_id TEXT NOT NULL UNIQUE,
+    row TEXT NOT NULL
+  );
+  `,
+  // v3: calls to Stripe that decisions require (refund, expire a session), run until Stripe answers.
+  `
+  CREATE TABLE stripe_tasks (
+    id TEXT PRIMARY KEY,
+    task TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

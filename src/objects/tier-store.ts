@@ -2,10 +2,10 @@
  * Synchronous access to a TierInventory object's SQLite. Every method is a plain `sql.exec`, so a
  * decision built from them runs in one stretch with no `await` (DESIGN.md decision 1).
  */
-import type { ReservationRow, TierRow } from "../db/schema";
+import type { OrderRow, ReservationRow, TierRow } from "../db/schema";
 import type { SeatState } from "./tier-rpc";
 
-export type HoldStatus = "pending" | "active" | "released" | "expired";
+export type HoldStatus = "pending" | "active" | "sold" | "released" | "expired";
 
 export interface Hold {
   reservationId: string;
@@ -155,6 +155,10 @@ export class TierStore {
     this.sql.exec("UPDATE tier SET held = held + ?", delta);
   }
 
+  adjustSold(delta: number): void {
+    this.sql.exec("UPDATE tier SET sold = sold + ?", delta);
+  }
+
   // ---- seats ---------------------------------------------------------------------------------
 
   seatLabels(): string[] {
@@ -283,6 +287,29 @@ export class TierStore {
     this.sql.exec(
       "INSERT INTO reservations (id, row) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET row = excluded.row",
       row.id,
+      JSON.stringify(row),
+    );
+  }
+
+  // ---- orders this tier leads ------------------------------------------------------------------
+
+  order(orderId: string): OrderRow | null {
+    const r = this.sql.exec<{ row: string }>("SELECT row FROM orders WHERE id = ?", orderId).toArray()[0];
+    return r ? (JSON.parse(r.row) as OrderRow) : null;
+  }
+
+  orderOfReservation(reservationId: string): OrderRow | null {
+    const r = this.sql
+      .exec<{ row: string }>("SELECT row FROM orders WHERE reservation_id = ?", reservationId)
+      .toArray()[0];
+    return r ? (JSON.parse(r.row) as OrderRow) : null;
+  }
+
+  putOrder(row: OrderRow): void {
+    this.sql.exec(
+      "INSERT INTO orders (id, reservation_id, row) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET row = excluded.row",
+      row.id,
+      row.reservationId,
       JSON.stringify(row),
     );
   }

@@ -1,0 +1,224 @@
+/**
+ * From a held reservation to a paid order. The lead tier's object opens the order (once per
+ * reservation) and decides every change of it; each tier's object sells its part and issues its
+ * tickets; all of it reaches D1 through their outboxes, so a sale and its records cannot diverge.
+ */
+import { asc, eq, inArray } from "drizzle-orm";
+import type { Db } from "../db/client";
+import {
+  type OrderItem,
+  type OrderRow,
+  orders,
+  type ReservationRow,
+  type TicketRow,
+  tickets,
+  tiers,
+} from "../db/schema";
+import { ApiError, notFound } from "../lib/errors";
+import { idFrom, sha256Hex, tokenFrom, tokenKind } from "../lib/ids";
+import { hmac } from "../lib/secret-box";
+import { stripeClient } from "../lib/stripe";
+import type { CheckoutInput } from "../schemas/orders";
+import type { RequestContext } from "./audit";
+import { findEvent } from "./events";
+import { orderTickets } from "./tickets";
+import { tierObject, unwrap } from "./tier-objects";
+
+/** Stripe keeps a Checkout Session open at least 30 minutes; ours asks for a little more. */
+const SESSION_MINIMUM_MS = 31 * 60 * 1000;
+
+async function orderIdentity(env: Env, reservationId: string) {
+  const id = idFrom("ord", await hmac(env.APP_SECRET, `order\n${reservationId}`));
+  const token = tokenFrom("ord", await hmac(env.APP_SECRET, `order-token\n${id}`));
+  return { id, token };
+}
+
+export async function checkout(
+  env: Env,
+  db: Db,
+  reservation: ReservationRow,
+  input: CheckoutInput,
+  origin: string,
+  ctx: RequestContext,
+) {
+  const [identity, event, tierRows] = await Promise.all([
+    orderIdentity(env, reservation.id),
+    findEvent(db, reservation.eventId),
+    db
+      .select()
+      .from(tiers)
+      .where(
+        inArray(
+          tiers.id,
+          reservation.items.map((i) => i.tierId),
+        ),
+      ),
+  ]);
+  const tierById = new Map(tierRows.map((t) => [t.id, t]));
+  const items: OrderItem[] = reservation.items.map((i) => ({ ...i, unitPrice: tierById.get(i.tierId)?.price ?? 0 }));
+  const lead = tierObject(env, reservation.leadTierId);
+  const started = unwrap(
+    await lead.startCheckout({
+      tierId: reservation.leadTierId,
+      reservationId: reservation.id,
+      order: {
+        id: identity.id,
+        email: input.email,
+        name: input.name ?? null,
+        amount: items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0),
+        currency: event.currency,
+        items,
+        tokenHash: await sha256Hex(identity.token),
+      },
+      ctx,
+    }),
+  );
+  let order = started.order;
+  const status: 201 | 200 = started.created ? 201 : 200;
+
+  if (order.amount === 0) {
+    order = await fulfil(env, order, { paymentIntentId: null }, ctx);
+    const issued = await orderTicketRows(db, order.id);
+    return { status, body: { orderId: order.id, orderToken: identity.token, status: order.status, tickets: issued } };
+  }
+  if (order.stripeSessionId === null && order.status === "pending_payment") {
+    const session = await stripeClient(env).checkout.sessions.create(
+      {
+        mode: "payment",
+        client_reference_id: order.id,
+        metadata: { orderId: order.id, reservationId: reservation.id, eventId: event.id },
+        payment_intent_data: { metadata: { orderId: order.id } },
+        customer_email: order.email,
+        line_items: order.items.map((item) => ({
+          quantity: item.quantity,
+          price_data: {
+            currency: order.currency,
+            unit_amount: item.unitPrice,
+            product_data: {
+              name: `${event.name}: ${tierById.get(item.tierId)?.name ?? item.tierId}`,
+              ...(item.seats ? { description: `Seats ${item.seats.join(", ")}` } : {}),
+            },
+          },
+        })),
+        expires_at: Math.ceil(Math.max(Date.now() + SESSION_MINIMUM_MS, reservation.expiresAt) / 1000),
+        success_url: input.successUrl ?? `${origin}/v1/orders/${order.id}`,
+        cancel_url: input.cancelUrl ?? `${origin}/v1/reservations/${reservation.id}`,
+      },
+      { idempotencyKey: `boxoffice-checkout-session-${order.id}` },
+    );
+    order = unwrap(
+      await lead.attachSession(reservation.leadTierId, order.id, { id: session.id, url: session.url }),
+    ).order;
+  }
+  return {
+    status,
+    body: {
+      orderId: order.id,
+      orderToken: identity.token,
+      status: order.status,
+      checkoutUrl: order.checkoutUrl,
+      stripeSessionId: order.stripeSessionId,
+      amount: order.amount,
+      currency: order.currency,
+    },
+  };
+}
+
+export interface Payment {
+  paymentIntentId: string | null;
+}
+
+/**
+ * Issues an order's tickets once it is paid (idempotent: every step is keyed by the order). The
+ * other tiers sell their parts first and the lead last, so the order reads paid only when every
+ * ticket exists. A payment that cannot get its tickets (its hold lapsed and the capacity is gone,
+ * or the order was closed) gives back what it took and is refunded: never tickets and a refund,
+ * never neither.
+ */
+export async function fulfil(env: Env, order: OrderRow, payment: Payment, ctx: RequestContext): Promise<OrderRow> {
+  const byTier = await orderTickets(env, order, Date.now());
+  const sell = async (tierId: string) => ({
+    tierId,
+    result: await tierObject(env, tierId).sell({
+      tierId,
+      reservationId: order.reservationId,
+      tickets: byTier.get(tierId) ?? [],
+    }),
+  });
+  const followers = order.items.map((i) => i.tierId).filter((id) => id !== order.leadTierId);
+  const parts = await Promise.all(followers.map(sell));
+  if (parts.every((p) => p.result.ok)) parts.push(await sell(order.leadTierId));
+  const lead = tierObject(env, order.leadTierId);
+
+  if (parts.some((p) => !p.result.ok)) {
+    if (payment.paymentIntentId === null) throw new Error(`free order ${order.id} could not be sold`);
+    const taken = parts.filter((p) => p.result.ok).map((p) => p.tierId);
+    await Promise.all(
+      taken.map((tierId) =>
+        tierObject(env, tierId).unsell(
+          tierId,
+          order.reservationId,
+          (byTier.get(tierId) ?? []).map((t) => t.id),
+        ),
+      ),
+    );
+    return unwrap(await lead.refuseLatePayment(order.leadTierId, order.id, payment.paymentIntentId, ctx)).order;
+  }
+  const late = parts.some((p) => p.result.ok && p.result.late);
+  return unwrap(
+    await lead.completeOrder({
+      tierId: order.leadTierId,
+      orderId: order.id,
+      paymentIntentId: payment.paymentIntentId,
+      late,
+      ctx,
+    }),
+  ).order;
+}
+
+function ticketView(t: TicketRow) {
+  return { id: t.id, tierId: t.tierId, ...(t.seat ? { seat: t.seat } : {}), code: t.code, status: t.status };
+}
+
+async function orderTicketRows(db: Db, orderId: string) {
+  const rows = await db.select().from(tickets).where(eq(tickets.orderId, orderId)).orderBy(asc(tickets.id));
+  return rows.map(ticketView);
+}
+
+export async function orderView(db: Db, order: OrderRow) {
+  return {
+    id: order.id,
+    eventId: order.eventId,
+    reservationId: order.reservationId,
+    status: order.status,
+    email: order.email,
+    name: order.name,
+    amount: order.amount,
+    currency: order.currency,
+    items: order.items,
+    checkoutUrl: order.status === "pending_payment" ? order.checkoutUrl : null,
+    createdAt: new Date(order.createdAt).toISOString(),
+    paidAt: order.paidAt === null ? null : new Date(order.paidAt).toISOString(),
+    tickets: await orderTicketRows(db, order.id),
+  };
+}
+
+/** The order, for its own order token or the organiser; anything else is 401 (or 403 for another order's token). */
+export async function authorizedOrder(
+  db: Db,
+  id: string,
+  token: string | null,
+  isOrganiser: boolean,
+): Promise<OrderRow> {
+  if (!isOrganiser && (token === null || tokenKind(token) !== "ord")) {
+    throw new ApiError("UNAUTHORIZED", "This call needs the order's token or the organiser's token");
+  }
+  const row = await db.select().from(orders).where(eq(orders.id, id)).get();
+  if (!row) throw notFound("order", id);
+  if (isOrganiser) return row;
+  const hash = await sha256Hex(token as string);
+  if (hash === row.tokenHash) return row;
+  const other = await db.select({ id: orders.id }).from(orders).where(eq(orders.tokenHash, hash)).get();
+  if (other) throw new ApiError("FORBIDDEN", "This token belongs to another order");
+  throw new ApiError("UNAUTHORIZED", "The token is not valid for this order");
+}

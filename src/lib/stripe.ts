@@ -1,0 +1,37 @@
+/**
+ * The Stripe client: the `stripe` package's Worker build (fetch client, SubtleCrypto webhook
+ * verification). `STRIPE_API_BASE` points it at another Stripe-compatible API (the local simulator,
+ * a fake in tests and load runs); empty means Stripe itself.
+ */
+import Stripe from "stripe";
+
+export type StripeEnv = Pick<Env, "STRIPE_SECRET_KEY" | "STRIPE_API_BASE">;
+
+const clients = new Map<string, Stripe>();
+
+export function stripeClient(env: StripeEnv): Stripe {
+  const cacheKey = `${env.STRIPE_API_BASE}\n${env.STRIPE_SECRET_KEY}`;
+  let client = clients.get(cacheKey);
+  if (!client) {
+    const base = env.STRIPE_API_BASE ? new URL(env.STRIPE_API_BASE) : null;
+    client = new Stripe(env.STRIPE_SECRET_KEY, {
+      // Looked up per call, not captured once, so the platform's (or a test's) fetch is the one used.
+      httpClient: Stripe.createFetchHttpClient((input, init) => fetch(input, init)),
+      maxNetworkRetries: 2,
+      ...(base
+        ? {
+            host: base.hostname,
+            port: base.port || (base.protocol === "https:" ? 443 : 80),
+            protocol: base.protocol === "http:" ? "http" : "https",
+          }
+        : {}),
+    });
+    clients.set(cacheKey, client);
+  }
+  return client;
+}
+
+export const webhookCrypto = Stripe.createSubtleCryptoProvider();
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+
+export type { Stripe };

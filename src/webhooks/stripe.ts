@@ -1,0 +1,125 @@
+/**
+ * Stripe's webhook: verified on the raw body, recognised by event id, and safe in any order and
+ * any number of times (every action it takes is idempotent on the order). Anything understood is
+ * answered 200, so Stripe does not retry what it need not; only a server fault answers 5xx, so
+ * Stripe retries what did not get done.
+ */
+import { eq } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { auditLog, orders, webhookEvents } from "../db/schema";
+import { auditRow, type RequestContext } from "../domain/audit";
+import { fulfil } from "../domain/orders";
+import { tierObject, unwrap } from "../domain/tier-objects";
+import { ApiError } from "../lib/errors";
+import { type Stripe, stripeClient, WEBHOOK_TOLERANCE_SECONDS, webhookCrypto } from "../lib/stripe";
+import { idOf } from "../schemas/common";
+
+const orderId = idOf("ord");
+
+export async function verifyStripeEvent(
+  env: Env,
+  rawBody: string,
+  signature: string | undefined,
+): Promise<Stripe.Event> {
+  if (!signature) throw new ApiError("WEBHOOK_SIGNATURE_INVALID", "The Stripe-Signature header is missing");
+  try {
+    return await stripeClient(env).webhooks.constructEventAsync(
+      rawBody,
+      signature,
+      env.STRIPE_WEBHOOK_SECRET,
+      WEBHOOK_TOLERANCE_SECONDS,
+      webhookCrypto,
+    );
+  } catch {
+    throw new ApiError("WEBHOOK_SIGNATURE_INVALID", "The Stripe-Signature does not verify, or is too old");
+  }
+}
+
+export async function handleStripeEvent(env: Env, db: Db, event: Stripe.Event, ctx: RequestContext): Promise<void> {
+  const now = Date.now();
+  await db.insert(webhookEvents).values({ id: event.id, type: event.type, receivedAt: now }).onConflictDoNothing();
+  const seen = await db.select().from(webhookEvents).where(eq(webhookEvents.id, event.id)).get();
+  if (seen?.processedAt) return;
+  await dispatch(env, db, event, ctx);
+  await db.update(webhookEvents).set({ processedAt: Date.now() }).where(eq(webhookEvents.id, event.id));
+}
+
+async function dispatch(env: Env, db: Db, event: Stripe.Event, ctx: RequestContext): Promise<void> {
+  switch (event.type) {
+    case "checkout.session.completed":
+      // `unpaid` is a delayed payment method still on its way: async_payment_succeeded will follow.
+      if (event.data.object.payment_status !== "unpaid") await paid(env, db, event, event.data.object, ctx);
+      return;
+    case "checkout.session.async_payment_succeeded":
+      await paid(env, db, event, event.data.object, ctx);
+      return;
+    case "checkout.session.async_payment_failed":
+      await closed(env, db, event.data.object, "canceled", ctx);
+      return;
+    case "checkout.session.expired":
+      await closed(env, db, event.data.object, "expired", ctx);
+      return;
+    default:
+      return;
+  }
+}
+
+async function orderOf(db: Db, session: Stripe.Checkout.Session) {
+  const parsed = orderId.safeParse(session.metadata?.orderId ?? session.client_reference_id);
+  if (!parsed.success) return null;
+  return (await db.select().from(orders).where(eq(orders.id, parsed.data)).get()) ?? null;
+}
+
+async function paid(env: Env, db: Db, event: Stripe.Event, session: Stripe.Checkout.Session, ctx: RequestContext) {
+  const order = await orderOf(db, session);
+  if (!order) {
+    console.error(JSON.stringify({ msg: "Stripe session for no known order", event: event.id, session: session.id }));
+    return;
+  }
+  if (order.status === "paid" || order.status === "refunded") return;
+  if (session.amount_total !== order.amount || session.currency !== order.currency) {
+    await db
+      .insert(auditLog)
+      .values(
+        auditRow(ctx, {
+          id: `aud_${event.id}`,
+          eventId: order.eventId,
+          at: Date.now(),
+          action: "payment.mismatch",
+          subject: { type: "order", id: order.id },
+          data: {
+            expected: { amount: order.amount, currency: order.currency },
+            received: { amount: session.amount_total, currency: session.currency },
+            stripeEventId: event.id,
+          },
+        }),
+      )
+      .onConflictDoNothing();
+    return;
+  }
+  const paymentIntent =
+    typeof session.payment_intent === "string" ? session.payment_intent : (session.payment_intent?.id ?? null);
+  await fulfil(env, order, { paymentIntentId: paymentIntent }, ctx);
+}
+
+async function closed(
+  env: Env,
+  db: Db,
+  session: Stripe.Checkout.Session,
+  status: "expired" | "canceled",
+  ctx: RequestContext,
+) {
+  const order = await orderOf(db, session);
+  if (order?.status !== "pending_payment") return;
+  unwrap(await tierObject(env, order.leadTierId).cancelCheckout(order.leadTierId, order.id, status, ctx));
+  const followers = order.items.filter((i) => i.tierId !== order.leadTierId);
+  await Promise.all(
+    followers.map((i) =>
+      tierObject(env, i.tierId).follow(i.tierId, {
+        reservationId: order.reservationId,
+        status: "released",
+        expiresAt: 0,
+      }),
+    ),
+  );
+}
