@@ -70,7 +70,9 @@ if (!(await portIsFree(PORT))) fail(`port ${PORT} on ${HOST} is already in use; 
 
 // No stdin for wrangler: given a TTY it puts the terminal in raw mode for its hotkeys, which turns
 // Ctrl-C into a keypress we never see, and its "clear console" key would wipe the banner.
-const dev = spawn(process.execPath, [WRANGLER, "dev", "--ip", HOST, "--port", String(PORT)], {
+// The simulator's checkout pages are served by this same server.
+const devArgs = ["dev", "--ip", HOST, "--port", String(PORT), "--var", `SIMULATOR_ORIGIN:${BASE_URL}`];
+const dev = spawn(process.execPath, [WRANGLER, ...devArgs], {
   cwd: ROOT,
   stdio: ["ignore", "inherit", "inherit"],
 });

@@ -13,6 +13,7 @@ import { orderRoutes } from "./routes/orders";
 import { reservationRoutes } from "./routes/reservations";
 import { tierRoutes } from "./routes/tiers";
 import { webhookRoutes } from "./routes/webhooks";
+import { simulatorRoutes } from "./simulator/checkout-page";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -58,3 +59,9 @@ export const app = new Hono<{ Bindings: Env }>()
   .onError((error, c) =>
     error instanceof ApiError ? problem(c, error) : internalProblem(c, error, c.get("requestId")),
   );
+
+// The Stripe simulator (STRIPE_MODE=simulator only) delivers its webhooks back through this app.
+app.route(
+  "/",
+  simulatorRoutes((request, env, ctx) => app.fetch(request, env, ctx)),
+);

@@ -13,6 +13,10 @@ export const DEV_DEFAULTS: Readonly<Record<string, string>> = {
   APP_SECRET: randomBytes(32).toString("base64url"),
   // A fresh Ed25519 private JWK, on one line; single-quoted so that dotenv takes the JSON literally.
   TICKET_SIGNING_KEY: `'${generateTicketSigningKey()}'`,
+  // No Stripe account needed: checkout pages, payments and refunds come from the local simulator.
+  STRIPE_MODE: "simulator",
+  STRIPE_SECRET_KEY: "sk_test_simulator",
+  STRIPE_WEBHOOK_SECRET: `whsec_${randomBytes(24).toString("base64url")}`,
 };
 
 const HEADER = "# Local settings for `wrangler dev`, written by `npm start`. Edit freely; it is gitignored.\n";

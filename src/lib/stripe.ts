@@ -1,17 +1,31 @@
 /**
  * The Stripe client: the `stripe` package's Worker build (fetch client, SubtleCrypto webhook
  * verification). `STRIPE_API_BASE` points it at another Stripe-compatible API (the local simulator,
- * a fake in tests and load runs); empty means Stripe itself.
+ * a fake in tests and load runs); empty means Stripe itself. `STRIPE_MODE=simulator` (local development
+ * only) sends the client's requests to the in-process simulator instead.
  */
 import Stripe from "stripe";
+import { simulatedStripeApi } from "../simulator/stripe-api";
 
-export type StripeEnv = Pick<Env, "STRIPE_SECRET_KEY" | "STRIPE_API_BASE">;
+export type StripeEnv = Pick<
+  Env,
+  "STRIPE_SECRET_KEY" | "STRIPE_API_BASE" | "STRIPE_MODE" | "APP_SECRET" | "SIMULATOR_ORIGIN"
+>;
 
 const clients = new Map<string, Stripe>();
 
 export function stripeClient(env: StripeEnv): Stripe {
-  const cacheKey = `${env.STRIPE_API_BASE}\n${env.STRIPE_SECRET_KEY}`;
+  const cacheKey = `${env.STRIPE_MODE}\n${env.STRIPE_API_BASE}\n${env.STRIPE_SECRET_KEY}`;
   let client = clients.get(cacheKey);
+  if (!client && env.STRIPE_MODE === "simulator") {
+    // Local development: the same client, talking to the in-process simulator instead of the network.
+    client = new Stripe(env.STRIPE_SECRET_KEY, {
+      httpClient: Stripe.createFetchHttpClient((input, init) => simulatedStripeApi(new Request(input, init), env)),
+      host: "stripe-simulator.local",
+      maxNetworkRetries: 0,
+    });
+    clients.set(cacheKey, client);
+  }
   if (!client) {
     const base = env.STRIPE_API_BASE ? new URL(env.STRIPE_API_BASE) : null;
     client = new Stripe(env.STRIPE_SECRET_KEY, {

@@ -8,7 +8,7 @@
 import { type Stripe, stripeClient } from "../lib/stripe";
 
 export type StripeTask =
-  | { kind: "refund"; orderId: string; paymentIntentId: string; reason: "late_payment" }
+  | { kind: "refund"; orderId: string; paymentIntentId: string; amount: number; reason: "late_payment" }
   | { kind: "expireSession"; orderId: string; sessionId: string };
 
 export type TaskOutcome =
@@ -87,7 +87,11 @@ export class StripeTasks {
     switch (task.kind) {
       case "refund": {
         const refund = await stripe.refunds.create(
-          { payment_intent: task.paymentIntentId, metadata: { orderId: task.orderId, reason: task.reason } },
+          {
+            payment_intent: task.paymentIntentId,
+            amount: task.amount,
+            metadata: { orderId: task.orderId, reason: task.reason },
+          },
           { idempotencyKey },
         );
         return { kind: "refund", orderId: task.orderId, refundId: refund.id, amount: refund.amount };

@@ -379,7 +379,7 @@ export class TierInventory extends DurableObject<Env> {
       const now = Date.now();
       const order = this.store.order(orderId);
       if (!order) return { ok: false, code: "NOT_FOUND", detail: `No order '${orderId}'` };
-      const task = { kind: "refund", orderId, paymentIntentId, reason: "late_payment" } as const;
+      const task = { kind: "refund", orderId, paymentIntentId, amount: order.amount, reason: "late_payment" } as const;
       if (order.status === "paid" || order.status === "refunded" || this.tasks.has(task)) return { ok: true, order };
       this.tasks.enqueue(task, now);
       const closed = this.changeOrder(order, { status: "canceled", paymentIntentId }, now);
