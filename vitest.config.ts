@@ -20,6 +20,10 @@ export default defineConfig(async () => {
             STRIPE_SECRET_KEY: "sk_test_fake",
             STRIPE_WEBHOOK_SECRET: "whsec_test_secret",
             STRIPE_API_BASE: "http://stripe.test",
+            // Pinned so a developer's .dev.vars (which `npm start` writes) cannot change what tests see.
+            STRIPE_MODE: "live",
+            SIMULATOR_ORIGIN: "",
+            TICKET_RETIRED_KEYS: "[]",
           },
         },
       }),

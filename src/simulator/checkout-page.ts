@@ -11,7 +11,7 @@ export type Deliver = (request: Request, env: Env, ctx: ExecutionContext) => Res
 
 const signer = Stripe.createSubtleCryptoProvider();
 
-const escape = (s: string) =>
+const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch] ?? ch);
 
 const money = (amount: number, currency: string) =>
@@ -19,7 +19,7 @@ const money = (amount: number, currency: string) =>
 
 function page(id: string, s: SimulatedSession): string {
   const lines = s.lines
-    .map((l) => `<tr><td>${escape(l.name)}</td><td>${l.quantity} × ${money(l.unit_amount, s.currency)}</td></tr>`)
+    .map((l) => `<tr><td>${escapeHtml(l.name)}</td><td>${l.quantity} × ${money(l.unit_amount, s.currency)}</td></tr>`)
     .join("");
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>Pay — Stripe simulator</title>
@@ -29,7 +29,7 @@ table{width:100%;border-collapse:collapse}td{padding:.4rem 0;border-bottom:1px s
 border-radius:.4rem;border:0;cursor:pointer;margin-right:.5rem}.pay{background:#635bff;color:#fff}.cancel{background:#eee}</style>
 </head><body><p class="note">Stripe simulator: no real payment is made.</p>
 <h1>Pay for your tickets</h1><table>${lines}<tr class="total"><td>Total</td><td>${money(s.amount_total, s.currency)}</td></tr></table>
-<p>${escape(s.customer_email ?? "")}</p>
+<p>${escapeHtml(s.customer_email ?? "")}</p>
 <form method="post" action="/_simulator/checkout/${id}/pay" style="display:inline"><button class="pay">Pay ${money(s.amount_total, s.currency)}</button></form>
 <form method="post" action="/_simulator/checkout/${id}/cancel" style="display:inline"><button class="cancel">Cancel</button></form>
 </body></html>`;
