@@ -1,0 +1,189 @@
+/**
+ * Decisions about orders and sales: opening a reservation's order (lead tier), selling each tier's
+ * part and issuing its tickets, marking the order paid, closing it when no payment will come, and
+ * refusing (refunding) a payment that came too late. Each runs inside the object's `transactionSync`.
+ */
+import type { OrderRow } from "../db/schema";
+import { type RequestContext, SYSTEM } from "../domain/audit";
+import { isLive, type Ledger, notFound } from "./ledger";
+import type { TaskOutcome } from "./stripe-tasks";
+import type { CheckoutRequest, CompleteRequest, Result, SellRequest } from "./tier-rpc";
+
+type OrderResult = Result<{ order: OrderRow }>;
+
+/** The lead tier opens the order for its reservation, once: asked again, it returns that order. */
+export function startCheckout(
+  l: Ledger,
+  req: CheckoutRequest,
+  now: number,
+): Result<{ order: OrderRow; created: boolean }> {
+  const existing = l.store.orderOfReservation(req.reservationId);
+  if (existing) return { ok: true, order: existing, created: false };
+  const header = l.store.header(req.reservationId);
+  if (!header) return notFound("reservation", req.reservationId);
+  const refusal = l.unlessActive(header, now);
+  if (refusal) return refusal;
+  const order: OrderRow = {
+    ...req.order,
+    eventId: header.eventId,
+    reservationId: header.id,
+    leadTierId: header.leadTierId,
+    status: "pending_payment",
+    stripeSessionId: null,
+    checkoutUrl: null,
+    paymentIntentId: null,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+    paidAt: null,
+  };
+  l.store.putOrder(order);
+  l.outbox.enqueue([{ kind: "order", row: order }]);
+  l.changeHeader(header, { status: "checkout" }, now, "checkout.started", req.ctx, {
+    orderId: order.id,
+    amount: order.amount,
+    currency: order.currency,
+  });
+  return { ok: true, order, created: true };
+}
+
+/** Records the payment session of an order (idempotent). */
+export function attachSession(
+  l: Ledger,
+  orderId: string,
+  session: { id: string; url: string | null },
+  now: number,
+): OrderResult {
+  const order = l.store.order(orderId);
+  if (!order) return notFound("order", orderId);
+  if (order.stripeSessionId === session.id) return { ok: true, order };
+  return { ok: true, order: l.changeOrder(order, { stripeSessionId: session.id, checkoutUrl: session.url }, now) };
+}
+
+/**
+ * Sells this tier's part of a paid order and issues its tickets (idempotent). A part whose hold
+ * lapsed before the payment landed takes its capacity again if it is there; if it is not, the
+ * refusal tells the Worker to refund.
+ */
+export function sellPart(l: Ledger, req: SellRequest, now: number): Result<{ late: boolean }> {
+  const hold = l.store.hold(req.reservationId);
+  if (hold?.status === "sold") return { ok: true, late: false };
+  const order = l.store.orderOfReservation(req.reservationId);
+  if (order?.status === "canceled" || order?.status === "refunded") {
+    return {
+      ok: false,
+      code: "RESERVATION_NOT_ACTIVE",
+      detail: "The order was closed without tickets",
+      status: order.status,
+    };
+  }
+  const late = !hold || !isLive(hold);
+  const quantity = hold?.quantity ?? req.tickets.length;
+  const seats = hold?.seats ?? null;
+  if (late) {
+    const { row, held, sold } = l.state(false);
+    const taken = seats ? l.store.takenSeats(seats) : [];
+    if (taken.length > 0) {
+      return {
+        ok: false,
+        code: "SEAT_UNAVAILABLE",
+        detail: "The seats were sold meanwhile",
+        tierId: row.id,
+        seats: taken,
+      };
+    }
+    const available = row.capacity - held - sold;
+    if (!seats && quantity > available) {
+      return { ok: false, code: "SOLD_OUT", detail: "The capacity was sold meanwhile", tierId: row.id, available };
+    }
+  } else {
+    l.store.adjustHeld(-quantity);
+  }
+  if (hold) l.store.setHold(req.reservationId, "sold", hold.expiresAt, now);
+  l.store.adjustSold(quantity);
+  if (seats) l.store.setSeats(seats, "sold", req.reservationId);
+  l.outbox.enqueue(req.tickets.map((row) => ({ kind: "ticket", row })));
+  return { ok: true, late };
+}
+
+/** Gives back a part sold for an order that ends up refunded instead (idempotent). */
+export function unsellPart(l: Ledger, reservationId: string, ticketIds: string[], now: number): void {
+  const hold = l.store.hold(reservationId);
+  if (hold?.status !== "sold") return;
+  l.store.setHold(reservationId, "released", hold.expiresAt, now);
+  l.store.adjustSold(-hold.quantity);
+  if (hold.seats) l.store.setSeats(hold.seats, "available", null);
+  l.outbox.enqueue([{ kind: "ticketStatus", ids: ticketIds, status: "void", at: now }]);
+}
+
+/** The lead tier marks the order paid once every tier has sold its part (idempotent). */
+export function completeOrder(l: Ledger, req: CompleteRequest, now: number): OrderResult {
+  const order = l.store.order(req.orderId);
+  if (!order) return notFound("order", req.orderId);
+  if (order.status === "paid") return { ok: true, order };
+  const paid = l.changeOrder(order, { status: "paid", paymentIntentId: req.paymentIntentId, paidAt: now }, now);
+  const header = l.store.header(order.reservationId);
+  if (header && header.status !== "completed") l.changeHeader(header, { status: "completed" }, now, null, req.ctx);
+  l.auditOrder(paid, "order.paid", req.ctx, { amount: paid.amount, currency: paid.currency, late: req.late });
+  l.auditOrder(paid, "tickets.issued", req.ctx, { count: paid.items.reduce((n, i) => n + i.quantity, 0) });
+  if (req.late) l.auditOrder(paid, "payment.late", req.ctx, { outcome: "tickets_issued" });
+  return { ok: true, order: paid };
+}
+
+/**
+ * The payment will not come (its session expired or the payment failed): the lead tier releases
+ * the reservation and closes the order. An order already paid is left alone (events arrive in any
+ * order).
+ */
+export function cancelCheckout(
+  l: Ledger,
+  orderId: string,
+  status: "expired" | "canceled",
+  ctx: RequestContext,
+  now: number,
+): OrderResult {
+  const order = l.store.order(orderId);
+  if (!order) return notFound("order", orderId);
+  if (order.status !== "pending_payment") return { ok: true, order };
+  const hold = l.store.hold(order.reservationId);
+  if (hold) l.endHold(hold, "released", now);
+  const header = l.store.header(order.reservationId);
+  if (header?.status === "checkout" || header?.status === "active") {
+    l.changeHeader(header, { status: "released" }, now, "reservation.released", ctx, { reason: status });
+  }
+  return { ok: true, order: l.changeOrder(order, { status }, now) };
+}
+
+/**
+ * A payment landed that cannot get its tickets: the lead tier closes the order and queues its
+ * refund, once, however often the payment is reported.
+ */
+export function refuseLatePayment(
+  l: Ledger,
+  orderId: string,
+  paymentIntentId: string,
+  ctx: RequestContext,
+  now: number,
+): OrderResult {
+  const order = l.store.order(orderId);
+  if (!order) return notFound("order", orderId);
+  const task = { kind: "refund", orderId, paymentIntentId, amount: order.amount, reason: "late_payment" } as const;
+  if (order.status === "paid" || order.status === "refunded" || l.tasks.has(task)) return { ok: true, order };
+  l.tasks.enqueue(task, now);
+  const closed = l.changeOrder(order, { status: "canceled", paymentIntentId }, now);
+  l.auditOrder(closed, "payment.late", ctx, { outcome: "refund", amount: order.amount });
+  return { ok: true, order: closed };
+}
+
+/** Records what Stripe answered to a task. */
+export function taskDone(l: Ledger, outcome: TaskOutcome, now: number): void {
+  if (outcome.kind !== "refund") return;
+  const order = l.store.order(outcome.orderId);
+  if (!order || order.status === "refunded") return;
+  const refunded = l.changeOrder(order, { status: "refunded" }, now);
+  l.auditOrder(refunded, "order.refunded", SYSTEM, {
+    refundId: outcome.refundId,
+    amount: outcome.amount,
+    reason: "late_payment",
+  });
+}
