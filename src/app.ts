@@ -7,6 +7,7 @@ import { requestContext } from "./middleware/context";
 import { auditRoutes } from "./routes/audit";
 import { availabilityRoutes } from "./routes/availability";
 import { checkinKeyRoutes } from "./routes/checkin-keys";
+import { checkoutPages } from "./routes/checkout-pages";
 import { eventRoutes } from "./routes/events";
 import { health } from "./routes/health";
 import { orderRoutes } from "./routes/orders";
@@ -47,6 +48,7 @@ export const app = new Hono<{ Bindings: Env }>()
     }),
   )
   .route("/", health)
+  .route("/", checkoutPages)
   .route("/", eventRoutes)
   .route("/", tierRoutes)
   .route("/", availabilityRoutes)

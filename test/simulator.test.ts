@@ -62,7 +62,9 @@ describe("the Stripe simulator (npm start)", () => {
 
     const paid = await call("POST", `${checkoutPath}/pay`);
     expect(paid.status).toBe(303);
-    expect(paid.headers.get("Location")).toBe(`http://boxoffice.test/v1/orders/${order.orderId}`);
+    expect(paid.headers.get("Location")).toBe(`http://boxoffice.test/checkout/complete?order=${order.orderId}`);
+    const landing = await call("GET", `/checkout/complete?order=${order.orderId}`);
+    expect(await landing.text()).toContain("Payment received");
     const read = await (await call("GET", `/v1/orders/${order.orderId}`, undefined, order.orderToken)).json<{
       status: string;
       tickets: unknown[];

@@ -101,8 +101,8 @@ export async function checkout(
           },
         })),
         expires_at: Math.ceil(Math.max(Date.now() + SESSION_MINIMUM_MS, reservation.expiresAt) / 1000),
-        success_url: input.successUrl ?? `${origin}/v1/orders/${order.id}`,
-        cancel_url: input.cancelUrl ?? `${origin}/v1/reservations/${reservation.id}`,
+        success_url: input.successUrl ?? `${origin}/checkout/complete?order=${order.id}`,
+        cancel_url: input.cancelUrl ?? `${origin}/checkout/canceled?reservation=${reservation.id}`,
       },
       { idempotencyKey: `boxoffice-checkout-session-${order.id}` },
     );
