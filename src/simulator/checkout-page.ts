@@ -19,7 +19,11 @@ const money = (amount: number, currency: string) =>
 
 function page(id: string, s: SimulatedSession): string {
   const lines = s.lines
-    .map((l) => `<tr><td>${escapeHtml(l.name)}</td><td>${l.quantity} × ${money(l.unit_amount, s.currency)}</td></tr>`)
+    .map(
+      (l) =>
+        `<tr><td>${escapeHtml(l.name)}${l.description ? `<br><small>${escapeHtml(l.description)}</small>` : ""}</td>` +
+        `<td>${l.quantity} × ${money(l.unit_amount, s.currency)}</td></tr>`,
+    )
     .join("");
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>Pay — Stripe simulator</title>

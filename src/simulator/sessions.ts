@@ -14,7 +14,7 @@ export interface SimulatedSession {
   success_url: string;
   cancel_url: string;
   expires_at: number;
-  lines: { name: string; quantity: number; unit_amount: number }[];
+  lines: { name: string; description: string | null; quantity: number; unit_amount: number }[];
 }
 
 const mac = async (secret: string, payload: string) =>

@@ -15,6 +15,7 @@ function createParams(form: URLSearchParams): SimulatedSession {
   for (let i = 0; form.has(`line_items[${i}][quantity]`); i++) {
     lines.push({
       name: form.get(`line_items[${i}][price_data][product_data][name]`) ?? "Ticket",
+      description: form.get(`line_items[${i}][price_data][product_data][description]`),
       quantity: Number(form.get(`line_items[${i}][quantity]`)),
       unit_amount: Number(form.get(`line_items[${i}][price_data][unit_amount]`)),
     });
