@@ -27,6 +27,11 @@ export interface MeasureOptions {
   durationSeconds: number;
   /** Seconds to wait for one response before autocannon counts a timeout. */
   timeoutSeconds?: number;
+  /**
+   * At most this many requests in all (for a `perRequest` supply that can run out, e.g. one webhook
+   * per prepared order): the run stops early once every connection has sent its share.
+   */
+  maxRequests?: number;
 }
 
 export interface Measurement {
@@ -43,13 +48,18 @@ export interface Measurement {
   errors: number;
   timeouts: number;
   statusCodes: Record<string, number>;
+  /** Measured wall time, in seconds. */
   durationSeconds: number;
+  /** Set when `maxRequests` ran out before `durationSeconds`: the run stopped early. */
+  stoppedEarly?: boolean;
 }
 
 export async function measure(options: MeasureOptions): Promise<Measurement> {
   const { request } = options;
   const { perRequest } = request;
-  const result = await autocannon({
+  const startedAt = performance.now();
+  let lastResponseAt = startedAt;
+  const settings: autocannon.Options = {
     url: new URL(request.path, options.baseUrl).href,
     method: request.method,
     headers: request.headers ?? {},
@@ -72,13 +82,26 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
       : {}),
     connections: options.connections,
     duration: options.durationSeconds,
+    ...(options.maxRequests === undefined ? {} : { maxOverallRequests: options.maxRequests }),
     timeout: options.timeoutSeconds ?? 10,
+  };
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(settings, (error: unknown, r: autocannon.Result) =>
+      error ? reject(error) : resolve(r),
+    );
+    instance.on("response", () => {
+      lastResponseAt = performance.now();
+    });
   });
   const statusCodes: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stat.count ?? 0;
   const total = Object.values(statusCodes).reduce((a, b) => a + b, 0);
+  // autocannon ends a run at its next once-a-second sample: when the requests ran out mid-second, that
+  // last sample is partial and the mean of the samples reads low, so the rate is over the time in use.
+  const activeSeconds = (lastResponseAt - startedAt) / 1000;
+  const stoppedEarly = options.maxRequests !== undefined && activeSeconds < options.durationSeconds - 0.5;
   return {
-    requestsPerSec: result.requests.average,
+    requestsPerSec: stoppedEarly ? total / activeSeconds : result.requests.average,
     latencyMs: {
       p50: result.latency.p50,
       p90: result.latency.p90,
@@ -92,6 +115,7 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
     errors: result.errors,
     timeouts: result.timeouts,
     statusCodes,
-    durationSeconds: result.duration,
+    durationSeconds: stoppedEarly ? Math.round(activeSeconds * 100) / 100 : result.duration,
+    ...(stoppedEarly ? { stoppedEarly } : {}),
   };
 }

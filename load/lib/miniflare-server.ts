@@ -7,7 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import { descendants, freePort, HOST, reapStragglers, waitForHealthy } from "./processes.ts";
 import type { ServerKind, ServerOptions, StartedServer } from "./servers.ts";
-import { makeSecrets } from "./worker-config.ts";
+import { benchVars, makeSecrets } from "./worker-config.ts";
 import type { Workspace } from "./workspace.ts";
 
 /** `direct`: serve on a socket bound straight to the Worker instead of Miniflare's entry worker. */
@@ -23,11 +23,15 @@ export async function startMiniflare(
   const secrets = makeSecrets(config);
   const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = await import("miniflare");
   const inspectorPort = options.inspector ? await freePort() : undefined;
+  // The serving socket's port is chosen up front: the Worker is told its own URL (SIMULATOR_ORIGIN).
+  const port = await freePort();
+  const url = `http://${HOST}:${port}`;
+  const vars = benchVars(url);
   const startedAt = performance.now();
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       host: HOST,
-      port: 0,
+      port: direct ? 0 : port,
       log: new Log(LogLevel.WARN),
       logRequests: false,
       // A placeholder `request.cf` instead of fetching a real one from Cloudflare.
@@ -40,12 +44,12 @@ export async function startMiniflare(
       modulesRoot: path.dirname(script),
       compatibilityDate: config.compatibilityDate,
       compatibilityFlags: config.compatibilityFlags,
-      bindings: { ...(config.vars as Record<string, string>), ...secrets },
+      bindings: { ...(config.vars as Record<string, string>), ...vars, ...secrets },
       d1Databases: Object.fromEntries(config.d1.map((d) => [d.binding, d.databaseId])),
       durableObjects: Object.fromEntries(
         config.durableObjects.map((d) => [d.binding, { className: d.className, useSQLite: d.sqlite }]),
       ),
-      ...(direct ? { unsafeDirectSockets: [{ host: HOST, port: 0 }] } : {}),
+      ...(direct ? { unsafeDirectSockets: [{ host: HOST, port }] } : {}),
     }),
   );
   const stop = async () => {
@@ -57,11 +61,13 @@ export async function startMiniflare(
   try {
     const entryUrl = await mf.ready;
     for (const d of config.d1) await applyMigrations(await mf.getD1Database(d.binding), d.migrationsDir);
-    const url = (direct ? await mf.unsafeGetDirectURL() : entryUrl).origin;
+    const served = (direct ? await mf.unsafeGetDirectURL() : entryUrl).origin;
+    if (served !== url) throw new Error(`Miniflare serves at ${served}, not at ${url} as asked`);
     await waitForHealthy(url);
     return {
       url,
       secrets,
+      vars,
       startupMs: Math.round(performance.now() - startedAt),
       ...(inspectorPort === undefined ? {} : { inspectorPort }),
       stop,

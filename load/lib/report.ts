@@ -14,6 +14,9 @@ export interface Result extends Measurement, CpuWindow {
   scenario: string;
   method: string;
   path: string;
+  /** `connections` (autocannon's) or `buyers` (journeys, each one request at a time). */
+  concurrency: "connections" | "buyers";
+  connections: number;
   /** This route's req/s over the same server's healthz req/s. */
   ratioToBaseline: number | null;
   /** Whatever the scenario's `after` hook reported. */
@@ -26,6 +29,8 @@ export interface ServerRecord {
   kind: string;
   description: string;
   url?: string;
+  /** The `[vars]` of wrangler.toml this run overrode (the Stripe simulator's). */
+  vars?: Record<string, string>;
   /** Start to first healthy answer, D1 migrations included. */
   startupMs?: number;
   error?: string;
@@ -90,6 +95,8 @@ export function formatTable(results: Result[]): string {
   const header = [
     "server",
     "route",
+    "conc",
+    "secs",
     "req/s",
     "p50 ms",
     "p90 ms",
@@ -103,6 +110,8 @@ export function formatTable(results: Result[]): string {
   const rows = results.map((r) => [
     r.server,
     r.scenario,
+    `${r.connections}${r.concurrency === "buyers" ? " b" : ""}`,
+    `${fixed(r.durationSeconds, 1)}${r.stoppedEarly ? "*" : ""}`,
     fixed(r.requestsPerSec),
     fixed(r.latencyMs.p50),
     fixed(r.latencyMs.p90),
@@ -117,5 +126,15 @@ export function formatTable(results: Result[]): string {
   const left = new Set([0, 1]);
   const line = (cells: string[]) =>
     cells.map((c, i) => (left.has(i) ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
-  return [line(header), widths.map((w) => "─".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+  const notes = [
+    ...(results.some((r) => r.concurrency === "buyers")
+      ? [
+          "b: buyers, each on one journey at a time; for journeys req/s is journeys/s and the latencies are whole journeys",
+        ]
+      : []),
+    ...(results.some((r) => r.stoppedEarly)
+      ? ["*: stopped early, every prepared request sent; rate over the seconds run"]
+      : []),
+  ];
+  return [line(header), widths.map((w) => "─".repeat(w)).join("  "), ...rows.map(line), ...notes].join("\n");
 }

@@ -32,6 +32,8 @@ export interface Server {
   url: string;
   /** Values given to the Worker for wrangler.toml's required secrets (ADMIN_TOKEN among them). */
   secrets: Record<string, string>;
+  /** The `[vars]` of wrangler.toml this run overrides (the Stripe simulator's), by name. */
+  vars: Record<string, string>;
   startupMs: number;
   /** workerd's DevTools inspector, when asked for (Miniflare servers only). */
   inspectorPort?: number;

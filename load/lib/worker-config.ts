@@ -91,6 +91,9 @@ function isSet(value: unknown): boolean {
 /** Secrets that must have a particular shape; any other gets a random string. */
 const SECRET_MAKERS: Readonly<Record<string, () => string>> = {
   TICKET_SIGNING_KEY: () => generateTicketSigningKey("bench"),
+  // Shaped like Stripe's; the bench signs its webhooks with this one (ScenarioContext.webhookSecret).
+  STRIPE_WEBHOOK_SECRET: () => `whsec_bench${randomBytes(24).toString("base64url")}`,
+  STRIPE_SECRET_KEY: () => `sk_test_bench${randomBytes(12).toString("hex")}`,
 };
 
 /** Fresh values for wrangler.toml's required secrets, one set per server. */
@@ -101,4 +104,12 @@ export function makeSecrets(config: WorkerConfig): Record<string, string> {
       SECRET_MAKERS[name]?.() ?? `bench-${name.toLowerCase()}-${randomBytes(12).toString("hex")}`,
     ]),
   );
+}
+
+/**
+ * The `[vars]` the bench overrides on every server: Stripe is the in-process simulator (no network),
+ * whose checkout pages would be served by the server itself at `url`.
+ */
+export function benchVars(url: string): Record<string, string> {
+  return { STRIPE_MODE: "simulator", SIMULATOR_ORIGIN: url };
 }

@@ -9,7 +9,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { descendants, freePort, HOST, isAlive, killGroup, reapStragglers, waitForHealthy } from "./processes.ts";
 import type { StartedServer } from "./servers.ts";
-import { makeSecrets } from "./worker-config.ts";
+import { benchVars, makeSecrets } from "./worker-config.ts";
 import type { Workspace } from "./workspace.ts";
 import { runWrangler, WRANGLER, wranglerEnv } from "./wrangler-cli.ts";
 
@@ -36,6 +36,8 @@ export async function startWranglerDev(workspace: Workspace): Promise<StartedSer
   }
   const port = await freePort();
   const inspectorPort = await freePort();
+  const url = `http://${HOST}:${port}`;
+  const vars = benchVars(url);
   const fd = openSync(logFile, "a");
   const child = spawn(
     process.execPath,
@@ -52,6 +54,8 @@ export async function startWranglerDev(workspace: Workspace): Promise<StartedSer
       state,
       "--env-file",
       envFile,
+      // As `npm start` passes SIMULATOR_ORIGIN: vars on the command line override wrangler.toml's.
+      ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ],
     // Its own process group, so that nothing it starts can outlive stop().
     { cwd: workspace.root, detached: true, stdio: ["ignore", fd, fd], env: wranglerEnv(workspace) },
@@ -72,10 +76,9 @@ export async function startWranglerDev(workspace: Workspace): Promise<StartedSer
     await reapStragglers(pids, kind);
     if (!workspace.keep) await rm(state, { recursive: true, force: true });
   };
-  const url = `http://${HOST}:${port}`;
   try {
     await waitForHealthy(url, child, logFile);
-    return { url, secrets, startupMs: Math.round(performance.now() - startedAt), stop };
+    return { url, secrets, vars, startupMs: Math.round(performance.now() - startedAt), stop };
   } catch (error) {
     await stop();
     throw error;

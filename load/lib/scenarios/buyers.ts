@@ -1,0 +1,164 @@
+/**
+ * What the scenarios share about buyers: a fresh event with one large tier, pending orders (a
+ * reservation checked out), and Stripe's `checkout.session.completed` for an order, signed as
+ * Stripe signs it.
+ */
+import { createHmac, randomBytes } from "node:crypto";
+import type { ScenarioContext } from "./context.ts";
+
+export interface BenchEvent {
+  id: string;
+  tierId: string;
+  capacity: number;
+  price: number;
+}
+
+const LARGE_TIER = { capacity: 1_000_000, price: 2500 };
+
+/** One event (per `key`, per server) with one general-admission tier large enough never to sell out. */
+export function benchEvent(ctx: ScenarioContext, key: string): Promise<BenchEvent> {
+  return ctx.once(`event:${key}`, async () => {
+    const event = await ctx.api<{ id: string; tiers: { id: string }[] }>(
+      "POST",
+      "/v1/events",
+      {
+        name: `Bench: ${key}`,
+        startsAt: "2027-01-01T19:00:00Z",
+        currency: "eur",
+        maxTicketsPerOrder: 10,
+        tiers: [{ name: "Floor", price: LARGE_TIER.price, capacity: LARGE_TIER.capacity, maxPerOrder: 10 }],
+      },
+      { token: ctx.adminToken, expect: 201 },
+    );
+    const tier = event.tiers[0];
+    if (!tier) throw new Error("the bench event was created without its tier");
+    return { id: event.id, tierId: tier.id, ...LARGE_TIER };
+  });
+}
+
+/** One ticket of the event's tier. */
+export const reservationBody = (event: BenchEvent) =>
+  JSON.stringify({ items: [{ tierId: event.tierId, quantity: 1 }] });
+export const TICKETS_PER_ORDER = 1;
+export const CHECKOUT_BODY = JSON.stringify({ email: "bench@example.com" });
+
+export interface Reservation {
+  id: string;
+  token: string;
+}
+
+export interface CheckoutAnswer {
+  orderId: string;
+  orderToken: string;
+  status: string;
+  stripeSessionId: string | null;
+  amount: number;
+  currency: string;
+}
+
+export interface PendingOrder {
+  orderId: string;
+  orderToken: string;
+  sessionId: string;
+  amount: number;
+  currency: string;
+}
+
+export interface OrderView {
+  status: string;
+  tickets: unknown[];
+}
+
+/** Checks a checkout's answer: an order waiting for its payment, with its Checkout Session. */
+export function pendingOrder(answer: CheckoutAnswer): PendingOrder | string {
+  if (answer.status !== "pending_payment" || !answer.stripeSessionId) {
+    return `checkout answered status ${answer.status}, session ${answer.stripeSessionId}`;
+  }
+  return {
+    orderId: answer.orderId,
+    orderToken: answer.orderToken,
+    sessionId: answer.stripeSessionId,
+    amount: answer.amount,
+    currency: answer.currency,
+  };
+}
+
+/** `n` pending orders of one ticket each (reserve, then check out), `concurrency` buyers at a time. */
+export async function pendingOrders(
+  ctx: ScenarioContext,
+  event: BenchEvent,
+  n: number,
+  concurrency: number,
+): Promise<PendingOrder[]> {
+  const orders: PendingOrder[] = [];
+  let inFlight = 0;
+  let failed = false;
+  const buyer = async () => {
+    while (!failed && orders.length + inFlight < n) {
+      inFlight++;
+      try {
+        const r = await ctx.api<Reservation>("POST", `/v1/events/${event.id}/reservations`, undefined, {
+          raw: reservationBody(event),
+          expect: 201,
+        });
+        const answer = await ctx.api<CheckoutAnswer>("POST", `/v1/reservations/${r.id}/checkout`, undefined, {
+          raw: CHECKOUT_BODY,
+          token: r.token,
+          expect: 201,
+        });
+        const order = pendingOrder(answer);
+        if (typeof order === "string") throw new Error(order);
+        orders.push(order);
+      } catch (error) {
+        // The other buyers stop too rather than go on in the background.
+        failed = true;
+        throw error;
+      } finally {
+        inFlight--;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, buyer));
+  return orders;
+}
+
+/** Stripe's `Stripe-Signature`: `t=<unix s>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed with the webhook secret>`. */
+export function stripeSignature(secret: string, payload: string, at = Math.floor(Date.now() / 1000)): string {
+  return `t=${at},v1=${createHmac("sha256", secret).update(`${at}.${payload}`).digest("hex")}`;
+}
+
+/**
+ * The webhook Stripe sends once an order's Checkout Session is paid: a new event id every time (a
+ * repeated one is deduplicated), signed now (Stripe's tolerance is 300 s).
+ */
+export function paidWebhook(secret: string, order: PendingOrder): { body: string; headers: Record<string, string> } {
+  const created = Math.floor(Date.now() / 1000);
+  const body = JSON.stringify({
+    id: `evt_bench_${randomBytes(12).toString("hex")}`,
+    object: "event",
+    type: "checkout.session.completed",
+    created,
+    data: {
+      object: {
+        id: order.sessionId,
+        object: "checkout.session",
+        payment_status: "paid",
+        status: "complete",
+        amount_total: order.amount,
+        currency: order.currency,
+        client_reference_id: order.orderId,
+        metadata: { orderId: order.orderId },
+        payment_intent: `pi_bench_${randomBytes(8).toString("hex")}`,
+      },
+    },
+  });
+  return {
+    body,
+    headers: { "Content-Type": "application/json", "Stripe-Signature": stripeSignature(secret, body, created) },
+  };
+}
+
+/** Whether the order reads paid with its tickets. */
+export function isPaid(view: OrderView): boolean {
+  return view.status === "paid" && view.tickets.length === TICKETS_PER_ORDER;
+}

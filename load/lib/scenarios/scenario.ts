@@ -1,0 +1,66 @@
+/** What a scenario is: how it prepares a measured phase, and what it hands the bench to run. */
+import { type Measurement, measure, type RequestSpec } from "../measure.ts";
+import type { ScenarioContext } from "./context.ts";
+
+export interface Phase {
+  /** The warm-up is run and thrown away; the measured phase is the one reported. */
+  kind: "warmup" | "measure";
+  seconds: number;
+  /** Concurrent connections (autocannon) or buyers (journeys). */
+  connections: number;
+}
+
+/** A prepared phase: everything before the clock starts is done; `run` is what is measured. */
+export interface Load {
+  /** For the report: the route measured (a journey names its first request and lists the rest). */
+  method: string;
+  path: string;
+  run(): Promise<Measurement & { extra?: Record<string, unknown> }>;
+}
+
+export interface Scenario {
+  name: string;
+  /** One line for the report. */
+  description: string;
+  /** Which setting sets its concurrency: `--connections` (autocannon) or `--buyers` (journeys). */
+  concurrency: "connections" | "buyers";
+  /** Called once per phase (warm-up, then the measured one): sets up what it needs, off the clock. */
+  prepare(ctx: ScenarioContext, phase: Phase): Promise<Load>;
+  /** Optional facts gathered after the measurement (e.g. the tier's counters), stored with the figures. */
+  after?(ctx: ScenarioContext): Promise<Record<string, unknown>>;
+}
+
+export const JSON_HEADERS = { "Content-Type": "application/json" };
+
+/** A phase in which autocannon repeats one request (see measure.ts). */
+export function requestLoad(
+  ctx: ScenarioContext,
+  phase: Phase,
+  request: RequestSpec,
+  options: { maxRequests?: number } = {},
+): Load {
+  return {
+    method: request.method,
+    path: request.path,
+    run: () =>
+      measure({
+        baseUrl: ctx.baseUrl,
+        request,
+        connections: phase.connections,
+        durationSeconds: phase.seconds,
+        ...options,
+      }),
+  };
+}
+
+/** A scenario whose every phase repeats the same request. */
+export function requestScenario(
+  fields: Pick<Scenario, "name" | "description" | "after">,
+  request: (ctx: ScenarioContext) => Promise<RequestSpec>,
+): Scenario {
+  return {
+    ...fields,
+    concurrency: "connections",
+    prepare: async (ctx, phase) => requestLoad(ctx, phase, await request(ctx)),
+  };
+}
