@@ -37,9 +37,16 @@ export async function verifyStripeEvent(
 
 export async function handleStripeEvent(env: Env, db: Db, event: Stripe.Event, ctx: RequestContext): Promise<void> {
   const now = Date.now();
-  await db.insert(webhookEvents).values({ id: event.id, type: event.type, receivedAt: now }).onConflictDoNothing();
-  const seen = await db.select().from(webhookEvents).where(eq(webhookEvents.id, event.id)).get();
-  if (seen?.processedAt) return;
+  const first = await db
+    .insert(webhookEvents)
+    .values({ id: event.id, type: event.type, receivedAt: now })
+    .onConflictDoNothing()
+    .returning({ id: webhookEvents.id });
+  if (first.length === 0) {
+    // Seen before: skip it if it was processed; otherwise (an earlier attempt failed) process it again.
+    const seen = await db.select().from(webhookEvents).where(eq(webhookEvents.id, event.id)).get();
+    if (seen?.processedAt) return;
+  }
   await dispatch(env, db, event, ctx);
   await db.update(webhookEvents).set({ processedAt: Date.now() }).where(eq(webhookEvents.id, event.id));
 }
