@@ -136,6 +136,11 @@ export interface Payment {
  * never neither.
  */
 export async function fulfil(env: Env, order: OrderRow, payment: Payment, ctx: RequestContext): Promise<OrderRow> {
+  const lead = tierObject(env, order.leadTierId);
+  if (order.status === "canceled" && payment.paymentIntentId !== null) {
+    // Closed without tickets (its refund is decided or done): a payment reported again is refunded, once.
+    return unwrap(await lead.refuseLatePayment(order.leadTierId, order.id, payment.paymentIntentId, ctx)).order;
+  }
   const byTier = await orderTickets(env, order, Date.now());
   const sell = async (tierId: string) => ({
     tierId,
@@ -148,7 +153,6 @@ export async function fulfil(env: Env, order: OrderRow, payment: Payment, ctx: R
   const followers = order.items.map((i) => i.tierId).filter((id) => id !== order.leadTierId);
   const parts = await Promise.all(followers.map(sell));
   if (parts.every((p) => p.result.ok)) parts.push(await sell(order.leadTierId));
-  const lead = tierObject(env, order.leadTierId);
 
   if (parts.some((p) => !p.result.ok)) {
     if (payment.paymentIntentId === null) throw new Error(`free order ${order.id} could not be sold`);
