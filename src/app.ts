@@ -17,6 +17,18 @@ import { webhookRoutes } from "./routes/webhooks";
 import { simulatorRoutes } from "./simulator/checkout-page";
 
 export const MAX_BODY_BYTES = 64 * 1024;
+/** Stripe's events are larger than any request of ours; refusing one it sent would make it retry for days. */
+const MAX_WEBHOOK_BYTES = 1024 * 1024;
+
+const limit = (maxSize: number) =>
+  bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new ApiError("PAYLOAD_TOO_LARGE", `The request body is larger than ${maxSize} bytes`);
+    },
+  });
+const apiBodyLimit = limit(MAX_BODY_BYTES);
+const webhookBodyLimit = limit(MAX_WEBHOOK_BYTES);
 
 function allowedOrigin(origin: string, allowed: string): string | null {
   const list = allowed
@@ -39,14 +51,7 @@ export const app = new Hono<{ Bindings: Env }>()
       maxAge: 600,
     }),
   )
-  .use(
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new ApiError("PAYLOAD_TOO_LARGE", `The request body is larger than ${MAX_BODY_BYTES} bytes`);
-      },
-    }),
-  )
+  .use((c, next) => (c.req.path === "/v1/webhooks/stripe" ? webhookBodyLimit(c, next) : apiBodyLimit(c, next)))
   .route("/", health)
   .route("/", checkoutPages)
   .route("/", eventRoutes)

@@ -73,33 +73,41 @@ const PROJECTIONS: Record<RowKind, Projection> = {
   ticket: projection(tickets, "insert once"),
 };
 
-/** The D1 statements that apply `messages`, as few as the parameter limit allows. */
+/**
+ * The D1 statements that apply `messages`, in their order (a ticket's insert before its voiding),
+ * consecutive messages of one kind sharing multi-row statements within the parameter limit.
+ */
 export function projectionStatements(d1: D1Database, messages: OutboxMessage[]): D1PreparedStatement[] {
-  const byKind = new Map<RowKind, Record<string, unknown>[]>();
-  const statements: D1PreparedStatement[] = [];
+  // Split into runs: consecutive row messages of one kind, or a single status change.
+  const runs: (
+    | { kind: RowKind; rows: Record<string, unknown>[] }
+    | Extract<OutboxMessage, { kind: "ticketStatus" }>
+  )[] = [];
   for (const m of messages) {
-    if (m.kind === "ticketStatus") {
+    const last = runs.at(-1);
+    if (m.kind === "ticketStatus") runs.push(m);
+    else if (last && last.kind === m.kind && "rows" in last) last.rows.push(m.row);
+    else runs.push({ kind: m.kind, rows: [m.row] });
+  }
+  const statements: D1PreparedStatement[] = [];
+  for (const run of runs) {
+    if (run.kind === "ticketStatus") {
       // A status change only ever moves a ticket on (valid → void), so applying it twice is harmless.
-      for (let i = 0; i < m.ids.length; i += MAX_PARAMS - 2) {
-        const ids = m.ids.slice(i, i + MAX_PARAMS - 2);
+      for (let i = 0; i < run.ids.length; i += MAX_PARAMS - 2) {
+        const ids = run.ids.slice(i, i + MAX_PARAMS - 2);
         statements.push(
           d1
             .prepare(
               `UPDATE "tickets" SET "status" = ?, "updated_at" = ? WHERE "id" IN (${ids.map(() => "?").join(", ")})`,
             )
-            .bind(m.status, m.at, ...ids),
+            .bind(run.status, run.at, ...ids),
         );
       }
       continue;
     }
-    const rows = byKind.get(m.kind) ?? [];
-    rows.push(m.row);
-    byKind.set(m.kind, rows);
-  }
-  for (const [kind, rows] of byKind) {
-    const p = PROJECTIONS[kind];
-    for (let i = 0; i < rows.length; i += p.rowsPerStatement) {
-      const chunk = rows.slice(i, i + p.rowsPerStatement);
+    const p = PROJECTIONS[run.kind];
+    for (let i = 0; i < run.rows.length; i += p.rowsPerStatement) {
+      const chunk = run.rows.slice(i, i + p.rowsPerStatement);
       statements.push(d1.prepare(p.sql(chunk.length)).bind(...chunk.flatMap(p.values)));
     }
   }

@@ -24,6 +24,9 @@ import { findEvent } from "./events";
 import { orderTickets } from "./tickets";
 import { tierObject, unwrap } from "./tier-objects";
 
+/** How often a delivery looks again while another delivery fulfils the same order (about 6 s in all). */
+const BUSY_POLLS = 15;
+
 /** Stripe keeps a Checkout Session open at least 30 minutes; ours asks for a little more. */
 const SESSION_MINIMUM_MS = 31 * 60 * 1000;
 
@@ -137,8 +140,17 @@ export interface Payment {
  */
 export async function fulfil(env: Env, order: OrderRow, payment: Payment, ctx: RequestContext): Promise<OrderRow> {
   const lead = tierObject(env, order.leadTierId);
-  if (order.status === "canceled" && payment.paymentIntentId !== null) {
-    // Closed without tickets (its refund is decided or done): a payment reported again is refunded, once.
+  // Another delivery of this payment may be fulfilling it: wait for its outcome rather than race it.
+  let claim = unwrap(await lead.claimFulfilment(order.leadTierId, order.id));
+  for (let poll = 1; claim.verdict === "busy" && poll <= BUSY_POLLS; poll++) {
+    await new Promise((resolve) => setTimeout(resolve, 50 * poll));
+    claim = unwrap(await lead.claimFulfilment(order.leadTierId, order.id));
+  }
+  if (claim.verdict === "paid") return claim.order;
+  if (claim.verdict === "busy") throw new Error(`order ${order.id} is still being fulfilled by another delivery`);
+  if (claim.verdict === "closed") {
+    // Closed without tickets: a payment reported for it is refunded (once; the refund may be done already).
+    if (payment.paymentIntentId === null) return claim.order;
     return unwrap(await lead.refuseLatePayment(order.leadTierId, order.id, payment.paymentIntentId, ctx)).order;
   }
   const byTier = await orderTickets(env, order, Date.now());

@@ -11,6 +11,34 @@ import type { CheckoutRequest, CompleteRequest, Result, SellRequest } from "./ti
 
 type OrderResult = Result<{ order: OrderRow }>;
 
+/** How long one delivery may take to fulfil an order before another may try (a crashed isolate). */
+const FULFILMENT_LEASE_MS = 60_000;
+
+/**
+ * `go`: fulfil it (this caller holds the lease). `paid`: done. `closed`: it will get no tickets (its
+ * refund is decided). `busy`: another delivery is fulfilling it right now.
+ */
+export type FulfilmentVerdict = "go" | "paid" | "closed" | "busy";
+
+/**
+ * The lead tier lets one delivery at a time fulfil an order, so two deliveries of one payment can
+ * never split it into tickets for one and a refund for the other.
+ */
+export function claimFulfilment(
+  l: Ledger,
+  orderId: string,
+  now: number,
+): Result<{ verdict: FulfilmentVerdict; order: OrderRow }> {
+  const order = l.store.order(orderId);
+  if (!order) return notFound("order", orderId);
+  if (order.status === "paid") return { ok: true, verdict: "paid", order };
+  if (order.status === "canceled" || order.status === "refunded") return { ok: true, verdict: "closed", order };
+  const lease = l.store.fulfilmentLease(orderId);
+  if (lease !== null && lease > now) return { ok: true, verdict: "busy", order };
+  l.store.setFulfilmentLease(orderId, now + FULFILMENT_LEASE_MS);
+  return { ok: true, verdict: "go", order };
+}
+
 /** The lead tier opens the order for its reservation, once: asked again, it returns that order. */
 export function startCheckout(
   l: Ledger,
@@ -57,7 +85,12 @@ export function attachSession(
   const order = l.store.order(orderId);
   if (!order) return notFound("order", orderId);
   if (order.stripeSessionId === session.id) return { ok: true, order };
-  return { ok: true, order: l.changeOrder(order, { stripeSessionId: session.id, checkoutUrl: session.url }, now) };
+  const attached = l.changeOrder(order, { stripeSessionId: session.id, checkoutUrl: session.url }, now);
+  // The hold lapsed while the session was being made: close the session, as expiry would have.
+  if (attached.status !== "pending_payment") {
+    l.tasks.enqueue({ kind: "expireSession", orderId: order.id, sessionId: session.id }, now);
+  }
+  return { ok: true, order: attached };
 }
 
 /**
@@ -121,6 +154,14 @@ export function completeOrder(l: Ledger, req: CompleteRequest, now: number): Ord
   const order = l.store.order(req.orderId);
   if (!order) return notFound("order", req.orderId);
   if (order.status === "paid") return { ok: true, order };
+  if (order.status === "canceled" || order.status === "refunded") {
+    return {
+      ok: false,
+      code: "RESERVATION_NOT_ACTIVE",
+      detail: "The order was closed without tickets",
+      status: order.status,
+    };
+  }
   const paid = l.changeOrder(order, { status: "paid", paymentIntentId: req.paymentIntentId, paidAt: now }, now);
   const header = l.store.header(order.reservationId);
   if (header && header.status !== "completed") l.changeHeader(header, { status: "completed" }, now, null, req.ctx);
@@ -169,6 +210,8 @@ export function refuseLatePayment(
   if (!order) return notFound("order", orderId);
   const task = { kind: "refund", orderId, paymentIntentId, amount: order.amount, reason: "late_payment" } as const;
   if (order.status === "paid" || order.status === "refunded" || l.tasks.has(task)) return { ok: true, order };
+  // The lead's part is sold: a delivery that got the capacity is completing the order. No refund.
+  if (l.store.hold(order.reservationId)?.status === "sold") return { ok: true, order };
   l.tasks.enqueue(task, now);
   const closed = l.changeOrder(order, { status: "canceled", paymentIntentId }, now);
   l.auditOrder(closed, "payment.late", ctx, { outcome: "refund", amount: order.amount });
@@ -177,6 +220,12 @@ export function refuseLatePayment(
 
 /** Records what Stripe answered to a task. */
 export function taskDone(l: Ledger, outcome: TaskOutcome, now: number): void {
+  if (outcome.kind === "refundFailed") {
+    const order = l.store.order(outcome.orderId);
+    // Stripe refused for good: the organiser must act; the audit log says why.
+    if (order) l.auditOrder(order, "refund.failed", SYSTEM, { reason: outcome.reason, amount: order.amount });
+    return;
+  }
   if (outcome.kind !== "refund") return;
   const order = l.store.order(outcome.orderId);
   if (!order || order.status === "refunded") return;

@@ -13,6 +13,7 @@ export type StripeTask =
 
 export type TaskOutcome =
   | { kind: "refund"; orderId: string; refundId: string; amount: number }
+  | { kind: "refundFailed"; orderId: string; reason: string }
   | { kind: "expireSession"; orderId: string };
 
 const BACKOFF_MS = [2_000, 10_000, 60_000, 300_000];
@@ -70,6 +71,12 @@ export class StripeTasks {
         done(outcome);
         this.sql.exec("DELETE FROM stripe_tasks WHERE id = ?", row.id);
       } catch (error) {
+        if (task.kind === "refund" && isPermanent(error)) {
+          // Retrying cannot help (already refunded, disputed, invalid): record it for the organiser.
+          done({ kind: "refundFailed", orderId: task.orderId, reason: String((error as Error).message) });
+          this.sql.exec("DELETE FROM stripe_tasks WHERE id = ?", row.id);
+          continue;
+        }
         const delay = BACKOFF_MS[Math.min(row.attempts, BACKOFF_MS.length - 1)] as number;
         this.sql.exec(
           "UPDATE stripe_tasks SET attempts = attempts + 1, next_at = ? WHERE id = ?",
@@ -111,4 +118,10 @@ export class StripeTasks {
 
 function isInvalidRequest(error: unknown): boolean {
   return (error as Stripe.errors.StripeError | undefined)?.type === "StripeInvalidRequestError";
+}
+
+/** Stripe said no for a reason a retry cannot change (as opposed to a network fault, 429 or 5xx). */
+function isPermanent(error: unknown): boolean {
+  const type = (error as Stripe.errors.StripeError | undefined)?.type;
+  return type === "StripeInvalidRequestError" || type === "StripeCardError" || type === "StripePermissionError";
 }

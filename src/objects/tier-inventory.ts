@@ -20,6 +20,7 @@ import { Outbox, RETRY_DELAY_MS } from "./outbox";
 import {
   attachSession,
   cancelCheckout,
+  claimFulfilment,
   completeOrder,
   refuseLatePayment,
   sellPart,
@@ -131,6 +132,11 @@ export class TierInventory extends DurableObject<Env> {
     const result = this.decide((now) => attachSession(this.ledger, orderId, session, now));
     if (result.ok) await this.settleOrFail(true);
     return result;
+  }
+
+  async claimFulfilment(tierId: string, orderId: string) {
+    if (!(await this.loaded(tierId))) return this.unknownTier(tierId);
+    return this.decide((now) => claimFulfilment(this.ledger, orderId, now));
   }
 
   async sell(req: SellRequest): Promise<Result<{ late: boolean }>> {

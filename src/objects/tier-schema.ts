@@ -71,6 +71,13 @@ const MIGRATIONS: readonly string[] = [
     next_at INTEGER NOT NULL
   );
   `,
+  // v4: one fulfilment of an order at a time (a lease, taken by the delivery that fulfils it).
+  `
+  CREATE TABLE fulfilments (
+    order_id TEXT PRIMARY KEY,
+    lease_until INTEGER NOT NULL
+  );
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -313,4 +313,19 @@ export class TierStore {
       JSON.stringify(row),
     );
   }
+
+  fulfilmentLease(orderId: string): number | null {
+    const r = this.sql
+      .exec<{ lease_until: number }>("SELECT lease_until FROM fulfilments WHERE order_id = ?", orderId)
+      .toArray()[0];
+    return r ? r.lease_until : null;
+  }
+
+  setFulfilmentLease(orderId: string, until: number): void {
+    this.sql.exec(
+      "INSERT INTO fulfilments (order_id, lease_until) VALUES (?, ?) ON CONFLICT (order_id) DO UPDATE SET lease_until = excluded.lease_until",
+      orderId,
+      until,
+    );
+  }
 }

@@ -1,0 +1,81 @@
+/**
+ * Two concurrent deliveries of one late payment (Stripe duplicates / retries a slow webhook), modelled
+ * as the interleaving of two `fulfil()` runs, step by step through the same RPCs fulfil() makes:
+ *   A: lead.sell -> SOLD_OUT               (capacity taken by someone else)
+ *   -- the other buyer releases its hold (capacity back)
+ *   B: lead.sell -> ok (late re-take)      (tickets enqueued, sold++)
+ *   A: lead.refuseLatePayment              (order canceled, refund queued and sent to Stripe)
+ *   B: lead.completeOrder                  (order -> paid: nothing refuses a canceled/refunding order)
+ * Fulfilment goes through a per-order claim at the lead, so the Worker never interleaves like this;
+ * the lead's own decisions still refuse to end with both tickets and a refund.
+ */
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { afterEach, beforeEach, expect, it, vi } from "vitest";
+import { createDb } from "../src/db/client";
+import { orders } from "../src/db/schema";
+import { SYSTEM } from "../src/domain/audit";
+import { orderTickets } from "../src/domain/tickets";
+import { type FakeSession, installFakeStripe } from "./fake-stripe";
+import { api, createEvent, reserve } from "./helpers";
+
+let stripe: ReturnType<typeof installFakeStripe>;
+beforeEach(() => {
+  stripe = installFakeStripe();
+});
+afterEach(() => {
+  stripe.restore();
+  vi.useRealTimers();
+});
+
+const tierObject = (tierId: string) => env.TIER_INVENTORY.getByName(tierId);
+
+it("a late payment delivered twice concurrently never ends with both tickets and a refund", async () => {
+  const event = await createEvent([{ capacity: 2, holdSeconds: 60 }]);
+  const tierId = event.tiers[0]?.id as string;
+  const rsv = (await reserve(event.id, [{ tierId, quantity: 2 }])).body;
+  const order = (
+    await api("POST", `/v1/reservations/${rsv.id}/checkout`, { token: rsv.token, body: { email: "a@example.com" } })
+  ).body;
+  const session: FakeSession = stripe.session(order.stripeSessionId);
+
+  vi.useFakeTimers({ toFake: ["Date"] });
+  vi.setSystemTime(Date.now() + 61_000);
+  await runDurableObjectAlarm(tierObject(tierId));
+  const other = (await reserve(event.id, [{ tierId, quantity: 2 }])).body; // capacity gone
+
+  const row = await createDb(env.DB).select().from(orders).where(eq(orders.id, order.orderId)).get();
+  if (!row) throw new Error("no order row");
+  const tickets = (await orderTickets(env, row, Date.now())).get(tierId) ?? [];
+  const lead = tierObject(tierId);
+
+  // A: the lead refuses (sold out).
+  const a = await lead.sell({ tierId, reservationId: rsv.id, tickets });
+  expect(a.ok).toBe(false);
+  // The other buyer lets go.
+  expect((await api("DELETE", `/v1/reservations/${other.id}`, { token: other.token })).status).toBe(200);
+  // B: the lead re-takes the capacity.
+  const b = await lead.sell({ tierId, reservationId: rsv.id, tickets });
+  expect(b.ok).toBe(true);
+  // A: refuses the payment (refund queued and sent).
+  await lead.refuseLatePayment(tierId, order.orderId, session.payment_intent, SYSTEM);
+  // B: marks the order paid.
+  const completed = await lead.completeOrder({
+    tierId,
+    orderId: order.orderId,
+    paymentIntentId: session.payment_intent,
+    late: true,
+    ctx: SYSTEM,
+  });
+
+  const refunds = stripe.calls.filter((c) => c.path === "/v1/refunds").length;
+  const valid = await env.DB.prepare("SELECT COUNT(*) AS n FROM tickets WHERE order_id = ? AND status = 'valid'")
+    .bind(order.orderId)
+    .first<{ n: number }>();
+  // The delivery that got the capacity wins: tickets, and no refund.
+  expect(completed.ok).toBe(true);
+  expect(refunds).toBe(0);
+  expect(valid?.n).toBe(2);
+  expect(await lead.selfCheck(tierId)).toMatchObject({ ok: true, sold: 2, held: 0 });
+});
