@@ -1,17 +1,11 @@
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { publicTicketKeys, verifyTicketCode } from "../src/lib/ticket-codes";
-import { deliver, type FakeSession, installFakeStripe, signature, stripeEvent } from "./fake-stripe";
+import { deliver, signature, stripeEvent } from "./fake-stripe";
 import { ADMIN_TOKEN, api, auditActions, availability, createEvent, reserve } from "./helpers";
+import { completedEvent, useFakeStripe } from "./payments";
 
-let stripe: ReturnType<typeof installFakeStripe>;
-beforeEach(() => {
-  stripe = installFakeStripe();
-});
-afterEach(() => {
-  stripe.restore();
-  vi.restoreAllMocks();
-});
+const stripe = useFakeStripe();
 
 async function checkedOut(quantity = 2, tier: Record<string, unknown> = {}) {
   const event = await createEvent([{ capacity: 10, price: 2500, ...tier }]);
@@ -24,8 +18,7 @@ async function checkedOut(quantity = 2, tier: Record<string, unknown> = {}) {
   return { event, tierId, reservation, res, order: res.body };
 }
 
-const completed = (session: FakeSession, overrides: Partial<FakeSession> = {}) =>
-  stripeEvent("checkout.session.completed", { ...session, status: "complete", payment_status: "paid", ...overrides });
+const completed = completedEvent;
 
 describe("checkout", () => {
   it("opens a Stripe Checkout Session for the order and answers with its url", async () => {

@@ -9,40 +9,25 @@
  * Fulfilment goes through a per-order claim at the lead, so the Worker never interleaves like this;
  * the lead's own decisions still refuse to end with both tickets and a refund.
  */
-import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
-import { afterEach, beforeEach, expect, it, vi } from "vitest";
+import { expect, it } from "vitest";
 import { createDb } from "../src/db/client";
 import { orders } from "../src/db/schema";
 import { SYSTEM } from "../src/domain/audit";
 import { orderTickets } from "../src/domain/tickets";
-import { type FakeSession, installFakeStripe } from "./fake-stripe";
 import { api, createEvent, reserve } from "./helpers";
+import { checkedOutOrder, lapse, useFakeStripe } from "./payments";
 
-let stripe: ReturnType<typeof installFakeStripe>;
-beforeEach(() => {
-  stripe = installFakeStripe();
-});
-afterEach(() => {
-  stripe.restore();
-  vi.useRealTimers();
-});
+const stripe = useFakeStripe();
 
 const tierObject = (tierId: string) => env.TIER_INVENTORY.getByName(tierId);
 
 it("a late payment delivered twice concurrently never ends with both tickets and a refund", async () => {
   const event = await createEvent([{ capacity: 2, holdSeconds: 60 }]);
   const tierId = event.tiers[0]?.id as string;
-  const rsv = (await reserve(event.id, [{ tierId, quantity: 2 }])).body;
-  const order = (
-    await api("POST", `/v1/reservations/${rsv.id}/checkout`, { token: rsv.token, body: { email: "a@example.com" } })
-  ).body;
-  const session: FakeSession = stripe.session(order.stripeSessionId);
-
-  vi.useFakeTimers({ toFake: ["Date"] });
-  vi.setSystemTime(Date.now() + 61_000);
-  await runDurableObjectAlarm(tierObject(tierId));
+  const { reservation: rsv, order, session } = await checkedOutOrder(stripe, event.id, [{ tierId, quantity: 2 }]);
+  await lapse([tierId]);
   const other = (await reserve(event.id, [{ tierId, quantity: 2 }])).body; // capacity gone
 
   const row = await createDb(env.DB).select().from(orders).where(eq(orders.id, order.orderId)).get();

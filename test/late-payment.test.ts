@@ -1,40 +1,13 @@
-import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { deliver, type FakeSession, installFakeStripe, stripeEvent } from "./fake-stripe";
+import { describe, expect, it } from "vitest";
+import { deliver } from "./fake-stripe";
 import { api, auditActions, availability, createEvent, reserve } from "./helpers";
+import { checkedOutOrder, completedEvent, lapse, useFakeStripe } from "./payments";
 
-let stripe: ReturnType<typeof installFakeStripe>;
-beforeEach(() => {
-  stripe = installFakeStripe();
-});
-afterEach(() => {
-  stripe.restore();
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
-
+const stripe = useFakeStripe();
 const tierObject = (tierId: string) => env.TIER_INVENTORY.getByName(tierId);
-const completed = (session: FakeSession) =>
-  stripeEvent("checkout.session.completed", { ...session, status: "complete", payment_status: "paid" });
-
-async function checkout(eventId: string, items: { tierId: string; quantity: number }[]) {
-  const reservation = (await reserve(eventId, items)).body;
-  const order = (
-    await api("POST", `/v1/reservations/${reservation.id}/checkout`, {
-      token: reservation.token,
-      body: { email: "late@example.com" },
-    })
-  ).body;
-  return { reservation, order, session: stripe.session(order.stripeSessionId) };
-}
-
-/** The hold lapses: the clock passes its expiry and each tier's alarm runs. */
-async function lapse(tierIds: string[]) {
-  vi.useFakeTimers({ toFake: ["Date"] });
-  vi.setSystemTime(Date.now() + 61_000);
-  for (const id of tierIds) await runDurableObjectAlarm(tierObject(id));
-}
+const checkout = (eventId: string, items: { tierId: string; quantity: number }[]) =>
+  checkedOutOrder(stripe, eventId, items);
 
 const readOrder = async (order: { orderId: string; orderToken: string }) =>
   (await api("GET", `/v1/orders/${order.orderId}`, { token: order.orderToken })).body;
@@ -60,7 +33,7 @@ describe("a payment that lands after its hold lapsed", () => {
     const tierId = event.tiers[0]?.id as string;
     const { order, session } = await checkout(event.id, [{ tierId, quantity: 2 }]);
     await lapse([tierId]);
-    expect((await deliver(completed(session))).status).toBe(200);
+    expect((await deliver(completedEvent(session))).status).toBe(200);
     const read = await readOrder(order);
     expect(read.status).toBe("paid");
     expect(read.tickets).toHaveLength(2);
@@ -75,7 +48,7 @@ describe("a payment that lands after its hold lapsed", () => {
     const { order, session } = await checkout(event.id, [{ tierId, quantity: 2 }]);
     await lapse([tierId]);
     expect((await reserve(event.id, [{ tierId, quantity: 2 }])).status).toBe(201); // someone else takes it
-    const paid = completed(session);
+    const paid = completedEvent(session);
     const results = await Promise.all([deliver(paid), deliver(paid), deliver(paid)]);
     expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
 
@@ -106,7 +79,7 @@ describe("a payment that lands after its hold lapsed", () => {
     await lapse([a, b]);
     expect((await reserve(event.id, [{ tierId: a, quantity: 1 }])).status).toBe(201);
     expect((await reserve(event.id, [{ tierId: b, quantity: 1 }])).status).toBe(201);
-    expect((await deliver(completed(session))).status).toBe(200);
+    expect((await deliver(completedEvent(session))).status).toBe(200);
 
     expect((await readOrder(order)).status).toBe("refunded");
     expect((await availability(event.id)).map((t) => t.available)).toEqual([4, 0]);

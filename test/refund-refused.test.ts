@@ -6,8 +6,9 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
-import { deliver, type FakeSession, installFakeStripe, stripeEvent } from "./fake-stripe";
+import { deliver, installFakeStripe } from "./fake-stripe";
 import { api, auditActions, createEvent, reserve } from "./helpers";
+import { checkedOutOrder, completedEvent, lapse } from "./payments";
 
 let stripe: ReturnType<typeof installFakeStripe>;
 beforeEach(() => {
@@ -42,17 +43,11 @@ const tierObject = (tierId: string) => env.TIER_INVENTORY.getByName(tierId);
 it("a refund Stripe refuses is audited (refund.failed) and stops being retried forever", async () => {
   const event = await createEvent([{ capacity: 2, holdSeconds: 60 }]);
   const tierId = event.tiers[0]?.id as string;
-  const rsv = (await reserve(event.id, [{ tierId, quantity: 2 }])).body;
-  const order = (
-    await api("POST", `/v1/reservations/${rsv.id}/checkout`, { token: rsv.token, body: { email: "a@example.com" } })
-  ).body;
-  const session: FakeSession = stripe.session(order.stripeSessionId);
-  vi.useFakeTimers({ toFake: ["Date"] });
-  vi.setSystemTime(Date.now() + 61_000);
-  await runDurableObjectAlarm(tierObject(tierId));
+  const { order, session } = await checkedOutOrder(stripe, event.id, [{ tierId, quantity: 2 }]);
+  await lapse([tierId]);
   expect((await reserve(event.id, [{ tierId, quantity: 2 }])).status).toBe(201);
 
-  const paid = stripeEvent("checkout.session.completed", { ...session, status: "complete", payment_status: "paid" });
+  const paid = completedEvent(session);
   expect((await deliver(paid)).status).toBe(200);
   for (let i = 0; i < 6; i++) {
     vi.setSystemTime(Date.now() + 301_000);
