@@ -16,7 +16,7 @@ import { tierRoutes } from "./routes/tiers";
 import { webhookRoutes } from "./routes/webhooks";
 import { simulatorRoutes } from "./simulator/checkout-page";
 
-export const MAX_BODY_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = 64 * 1024;
 /** Stripe's events are larger than any request of ours; refusing one it sent would make it retry for days. */
 const MAX_WEBHOOK_BYTES = 1024 * 1024;
 

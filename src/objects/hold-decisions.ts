@@ -9,7 +9,7 @@ import type { ActivateRequest, HeldPart, HoldRequest, LeadDecision, Refusal, Res
 import type { Hold } from "./tier-store";
 
 /** How long a part of a multi-tier reservation may wait, held, for its siblings' answers. */
-export const PENDING_TTL_MS = 60_000;
+const PENDING_TTL_MS = 60_000;
 
 function salesOpen(row: TierRow, now: number): boolean {
   return (row.salesStartAt === null || now >= row.salesStartAt) && (row.salesEndAt === null || now < row.salesEndAt);
