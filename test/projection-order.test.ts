@@ -5,6 +5,7 @@
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
 import { type OutboxMessage, projectionStatements } from "../src/db/projections";
+import { NEVER_SCANNED } from "../src/domain/tickets";
 import { createEvent } from "./helpers";
 
 it("a ticket inserted then voided in one outbox batch ends void", async () => {
@@ -25,6 +26,7 @@ it("a ticket inserted then voided in one outbox batch ends void", async () => {
         status: "valid",
         createdAt: now,
         updatedAt: now,
+        ...NEVER_SCANNED,
       },
     },
     { kind: "ticketStatus", ids: [id], status: "void", at: now + 1 },

@@ -174,6 +174,8 @@ export const orders = sqliteTable(
   ],
 );
 
+export const TICKET_STATUSES = ["valid", "checked_in", "void"] as const;
+
 /** Written by each tier's object when it sells its part of an order; ids derive from the order. */
 export const tickets = sqliteTable(
   "tickets",
@@ -184,14 +186,81 @@ export const tickets = sqliteTable(
     tierId: text("tier_id").notNull(),
     seat: text("seat"),
     code: text("code").notNull(),
-    status: text("status", { enum: ["valid", "checked_in", "void"] }).notNull(),
+    /** `checked_in` while the holder is inside; back to `valid` after an exit. */
+    status: text("status", { enum: TICKET_STATUSES }).notNull(),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
+    /** The first admission ever (kept through exits). */
+    firstCheckedInAt: integer("first_checked_in_at"),
+    /** The admission in effect while inside: when, at which gate, by which scanner. */
+    checkedInAt: integer("checked_in_at"),
+    checkinGate: text("checkin_gate"),
+    checkinScannerId: text("checkin_scanner_id"),
+    /** Changes with every recorded scan: the compare-and-set token of check-in writes. */
+    lastScanId: text("last_scan_id"),
   },
   (t) => [
     uniqueIndex("tickets_code_idx").on(t.code),
     index("tickets_order_idx").on(t.orderId),
-    index("tickets_event_idx").on(t.eventId, t.updatedAt),
+    index("tickets_event_updated_idx").on(t.eventId, t.updatedAt, t.id),
+  ],
+);
+
+/** A door device of one event. Its token is shown once and kept only as a hash; revoking is immediate. */
+export const scanners = sqliteTable(
+  "scanners",
+  {
+    id: text("id").primaryKey(),
+    eventId: text("event_id").notNull(),
+    name: text("name").notNull(),
+    /** The gate recorded for its scans when a scan names none. */
+    gate: text("gate"),
+    tokenHash: text("token_hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [index("scanners_event_idx").on(t.eventId, t.createdAt)],
+);
+
+export const CHECKIN_RESULTS = ["admitted", "exited", "duplicate", "invalid", "void", "wrong_event"] as const;
+export type CheckinResult = (typeof CHECKIN_RESULTS)[number];
+
+/**
+ * Every scan a scanner reported, online or from an offline batch: the door's movement log. A
+ * ticket's state is the replay of its scans in `scannedAt` order (src/domain/checkin-timeline.ts).
+ */
+export const checkins = sqliteTable(
+  "checkins",
+  {
+    id: text("id").primaryKey(),
+    eventId: text("event_id").notNull(),
+    /** Null only for a code that does not verify. */
+    ticketId: text("ticket_id"),
+    scannerId: text("scanner_id").notNull(),
+    /** The device's id for an offline scan (processed once per scanner); null online. */
+    nonce: text("nonce"),
+    offline: integer("offline", { mode: "boolean" }).notNull(),
+    direction: text("direction", { enum: ["in", "out"] }).notNull(),
+    gate: text("gate"),
+    scannedAt: integer("scanned_at").notNull(),
+    recordedAt: integer("recorded_at").notNull(),
+    /** Order among the scans of one request with the same `scannedAt`. */
+    position: integer("position").notNull(),
+    /** What the scanner was answered (a replayed nonce gets the same). */
+    result: text("result", { enum: CHECKIN_RESULTS }).notNull(),
+    conflict: integer("conflict", { mode: "boolean" }).notNull(),
+    firstCheckedInAt: integer("first_checked_in_at"),
+    /**
+     * Someone was let in whom online rules refuse, judged with every scan known so far: an offline
+     * admission of a ticket already inside, or an earlier admission that a late upload showed to be the
+     * second one. Unlike `conflict`, it can change when scans arrive late.
+     */
+    flagged: integer("flagged", { mode: "boolean" }).notNull(),
+  },
+  (t) => [
+    uniqueIndex("checkins_nonce_idx").on(t.scannerId, t.nonce),
+    index("checkins_ticket_idx").on(t.ticketId, t.scannedAt),
+    index("checkins_event_idx").on(t.eventId, t.result, t.gate),
   ],
 );
 
@@ -209,3 +278,5 @@ export type ReservationRow = typeof reservations.$inferSelect;
 export type AuditRow = typeof auditLog.$inferInsert;
 export type OrderRow = typeof orders.$inferSelect;
 export type TicketRow = typeof tickets.$inferSelect;
+export type ScannerRow = typeof scanners.$inferSelect;
+export type CheckinRow = typeof checkins.$inferSelect;

@@ -2,31 +2,10 @@
 import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { auditLog } from "../db/schema";
-import { fromBase64Url, toBase64Url, utf8 } from "../lib/encoding";
-import { invalidInput } from "../lib/errors";
+import { decodeCursor, encodeCursor } from "../lib/cursor";
 import type { AuditQuery } from "../schemas/pagination";
 import { findEvent } from "./events";
 import { auditView } from "./views";
-
-interface Position {
-  at: number;
-  id: string;
-}
-
-const encodeCursor = (p: Position) => toBase64Url(utf8(JSON.stringify([p.at, p.id])));
-
-function decodeCursor(cursor: string): Position {
-  try {
-    const [at, id] = JSON.parse(new TextDecoder().decode(fromBase64Url(cursor))) as unknown[];
-    if (typeof at === "number" && Number.isInteger(at) && typeof id === "string") return { at, id };
-  } catch {
-    // fall through to the validation error
-  }
-  throw invalidInput(
-    [{ path: "cursor", message: "is not a cursor this API returned" }],
-    "The query string is not valid",
-  );
-}
 
 export async function listAudit(db: Db, eventId: string, query: AuditQuery) {
   await findEvent(db, eventId);

@@ -5,15 +5,7 @@
  */
 import { asc, eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client";
-import {
-  type OrderItem,
-  type OrderRow,
-  orders,
-  type ReservationRow,
-  type TicketRow,
-  tickets,
-  tiers,
-} from "../db/schema";
+import { type OrderItem, type OrderRow, orders, type ReservationRow, tickets, tiers } from "../db/schema";
 import { ApiError, notFound } from "../lib/errors";
 import { idFrom, sha256Hex, tokenFrom, tokenKind } from "../lib/ids";
 import { hmac } from "../lib/secret-box";
@@ -23,6 +15,7 @@ import type { RequestContext } from "./audit";
 import { findEvent } from "./events";
 import { orderTickets } from "./tickets";
 import { tierObject, unwrap } from "./tier-objects";
+import { ticketView } from "./views";
 
 /** How often a delivery looks again while another delivery fulfils the same order (about 6 s in all). */
 const BUSY_POLLS = 15;
@@ -190,10 +183,6 @@ export async function fulfil(env: Env, order: OrderRow, payment: Payment, ctx: R
       ctx,
     }),
   ).order;
-}
-
-function ticketView(t: TicketRow) {
-  return { id: t.id, tierId: t.tierId, ...(t.seat ? { seat: t.seat } : {}), code: t.code, status: t.status };
 }
 
 async function orderTicketRows(db: Db, orderId: string) {

@@ -3,6 +3,15 @@ import { idFrom } from "../lib/ids";
 import { hmac } from "../lib/secret-box";
 import { signTicketCode } from "../lib/ticket-codes";
 
+/** The check-in columns of a ticket no scanner has seen. */
+export const NEVER_SCANNED = {
+  firstCheckedInAt: null,
+  checkedInAt: null,
+  checkinGate: null,
+  checkinScannerId: null,
+  lastScanId: null,
+} as const;
+
 /**
  * The tickets of an order, per tier. Ids derive from the order and position (keyed by APP_SECRET)
  * and Ed25519 signatures are deterministic, so building them again gives the same tickets: issuing
@@ -28,6 +37,7 @@ export async function orderTickets(
           status: "valid" as const,
           createdAt: now,
           updatedAt: now,
+          ...NEVER_SCANNED,
         };
       }),
     );

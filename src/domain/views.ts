@@ -1,5 +1,5 @@
 /** The API's response shapes (API.md), built from stored rows in one place. */
-import type { AuditRow, EventRow, ReservationRow, TierRow } from "../db/schema";
+import type { AuditRow, EventRow, ReservationRow, TicketRow, TierRow } from "../db/schema";
 import { toIso, toIsoOrNull } from "../lib/time";
 
 export function tierView(t: TierRow) {
@@ -70,4 +70,8 @@ export function auditView(a: AuditRow) {
     ...(a.userAgent ? { userAgent: a.userAgent } : {}),
     ...(a.requestId ? { requestId: a.requestId } : {}),
   };
+}
+
+export function ticketView(t: TicketRow) {
+  return { id: t.id, tierId: t.tierId, ...(t.seat ? { seat: t.seat } : {}), code: t.code, status: t.status };
 }

@@ -30,6 +30,8 @@ export const ERROR_STATUS = {
   WRONG_EVENT: 403,
   TICKET_VOID: 410,
   ALREADY_CHECKED_IN: 409,
+  /** Ours (API.md is silent): an exit scan for a ticket that is not inside. */
+  NOT_CHECKED_IN: 409,
   REFUND_FAILED: 502,
   INTERNAL: 500,
 } as const;

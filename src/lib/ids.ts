@@ -9,7 +9,7 @@ const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 /** 22 base62 characters hold 130.9 bits; we fill them from 17 random bytes. */
 const ID_CHARS = 22;
 
-export type IdPrefix = "evt" | "tier" | "rsv" | "aud" | "ord" | "tkt";
+export type IdPrefix = "evt" | "tier" | "rsv" | "aud" | "ord" | "tkt" | "scn" | "chk";
 
 function base62(bytes: Uint8Array, length: number): string {
   let n = 0n;
@@ -51,6 +51,22 @@ export function tokenKind(token: string): TokenKind | null {
   if (token.startsWith("rsvtok_")) return "rsv";
   if (token.startsWith("ordtok_")) return "ord";
   return null;
+}
+
+/**
+ * A scanner's token names its scanner (`scntok_<id>_<secret>`), so a check-in can name the scanner it
+ * must find unrevoked in the same statement that admits the ticket. The secret part is 256 random bits.
+ */
+export function scannerToken(scannerId: string, bytes: Uint8Array): string {
+  return `scntok_${scannerId.slice("scn_".length)}_${toBase64Url(bytes.subarray(0, 32))}`;
+}
+
+const SCANNER_TOKEN = new RegExp(`^scntok_([0-9A-Za-z]{${ID_CHARS}})_[A-Za-z0-9_-]{43}$`);
+
+/** The scanner id a token claims (to be proven against the stored hash), or null if it is no scanner token. */
+export function scannerIdOf(token: string): string | null {
+  const match = SCANNER_TOKEN.exec(token);
+  return match ? `scn_${match[1]}` : null;
 }
 
 export async function sha256Hex(input: string): Promise<string> {
