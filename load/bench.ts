@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: serves the Worker locally, once per server kind, and measures each scenario at a
  * fixed concurrency (`GET /healthz`, the floor, then reservations on one large tier, signed Stripe
- * webhooks fulfilled, and buyers' whole reservation-to-paid journeys). Prints a table and writes
- * load/results/bench-<timestamp>.json. See `--help`.
+ * webhooks fulfilled, buyers' whole reservation-to-paid journeys, and door check-ins, real and forged,
+ * from 32 scanners). Prints a table and writes load/results/bench-<timestamp>.json. See `--help`.
  */
 import { mkdir } from "node:fs/promises";
 import os from "node:os";
@@ -45,7 +45,8 @@ const HELP = `npm run bench [-- options]
 
   --seconds N       measured seconds per route            (BENCH_SECONDS, default 10; ${exceptions(SHORTER_BY_DEFAULT)})
   --warmup N        warm-up seconds before each route     (BENCH_WARMUP_SECONDS, default 2)
-  --connections N   concurrent connections                (BENCH_CONNECTIONS, default 64)
+  --connections N   concurrent connections                (BENCH_CONNECTIONS, default 64; not for
+                    checkins and checkins-forged: always 32 scanners)
   --buyers N        concurrent buyers, in journeys        (BENCH_BUYERS, default 16)
   --servers LIST    comma-separated, in order             (BENCH_SERVERS, default ${SERVER_KINDS.join(",")})
   --scenarios LIST  comma-separated; healthz always runs  (BENCH_SCENARIOS, default ${DEFAULT_SCENARIOS.join(",")})
@@ -129,7 +130,8 @@ async function benchServer(server: Server, settings: Settings, results: Result[]
   for (const name of settings.scenarios) {
     const scenario = SCENARIOS[name];
     if (!scenario) continue;
-    const connections = scenario.concurrency === "buyers" ? settings.buyers : settings.connections;
+    const connections =
+      scenario.connections ?? (scenario.concurrency === "buyers" ? settings.buyers : settings.connections);
     const seconds = settings.shorterSeconds[server.kind]?.[name] ?? settings.durationSeconds;
     if (settings.warmupSeconds > 0) {
       await (await scenario.prepare(ctx, { kind: "warmup", seconds: settings.warmupSeconds, connections })).run();
@@ -243,6 +245,13 @@ async function main(): Promise<number> {
     const baseline = results.find((b) => b.server === r.server && b.scenario === BASELINE);
     r.ratioToBaseline = baseline?.requestsPerSec ? round(r.requestsPerSec / baseline.requestsPerSec, 3) : null;
   }
+  // Scenarios measured against another than the baseline (forged over real check-ins).
+  const comparisons = results.flatMap((r) => {
+    const over = SCENARIOS[r.scenario]?.compareWith;
+    const other = results.find((b) => b.server === r.server && b.scenario === over);
+    if (!over || !other?.requestsPerSec) return [];
+    return [{ server: r.server, scenario: r.scenario, over, ratio: round(r.requestsPerSec / other.requestsPerSec, 2) }];
+  });
   const aim = settings.servers.flatMap((server) => {
     const r = results.find((x) => x.server === server && x.scenario === AIM.scenario);
     if (!r || r.ratioToBaseline === null) return [];
@@ -289,11 +298,13 @@ async function main(): Promise<number> {
     servers,
     results,
     aim: { ...AIM, byServer: aim },
+    comparisons,
     notes: [
       "requestsPerSec: autocannon's mean of once-a-second samples; latency percentiles from its histogram (ms).",
       "A run with stoppedEarly ran out of prepared requests (webhooks: one per pending order): its requestsPerSec is responses over the seconds it ran.",
       "webhooks: each request is a new signed checkout.session.completed for its own pending order; a 200 means the order was fulfilled (tickets issued, order paid) before the answer.",
       "Journey scenarios (concurrency: buyers): requestsPerSec is completed journeys per second; latencyMs is whole journeys (HDR histogram); total counts journeys, non2xx their responses; extra.stepLatencyMs splits them by request.",
+      "checkins: each request admits a never-scanned ticket (one per request, issued before the phase), at 32 connections whatever --connections says; checkins-forged sends codes whose signature does not verify (400), and comparisons gives its rate over that of checkins.",
       "serverCpuPercent: CPU of the processes this run started (workerd, wrangler), in % of one core.",
       "benchCpuPercent: CPU of the bench process itself (autocannon; Miniflare's host side for miniflare*).",
     ],
@@ -316,6 +327,7 @@ async function main(): Promise<number> {
         `(≥ ${AIM.minRatio} ${a.ratioMet ? "✓" : "✗"}), p99 ${a.p99Ms} ms (< ${AIM.maxP99Ms} ms ${a.p99Met ? "✓" : "✗"})`,
     );
   }
+  for (const c of comparisons) console.log(`on ${c.server}: ${c.scenario} ÷ ${c.over} = ${c.ratio.toFixed(2)} (req/s)`);
   console.log(`\nresults: ${path.relative(process.cwd(), file)}`);
   if (settings.keepState) console.log(`state, bundle and server logs kept in ${workspace.dir}`);
   return ok ? 0 : 1;

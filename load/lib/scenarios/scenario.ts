@@ -24,6 +24,10 @@ export interface Scenario {
   description: string;
   /** Which setting sets its concurrency: `--connections` (autocannon) or `--buyers` (journeys). */
   concurrency: "connections" | "buyers";
+  /** A fixed concurrency that overrides the setting (the door's 32 scanners). */
+  connections?: number;
+  /** Another scenario this one's req/s is divided by in the summary (forged over real check-ins). */
+  compareWith?: string;
   /** Called once per phase (warm-up, then the measured one): sets up what it needs, off the clock. */
   prepare(ctx: ScenarioContext, phase: Phase): Promise<Load>;
   /** Optional facts gathered after the measurement (e.g. the tier's counters), stored with the figures. */

@@ -1,0 +1,287 @@
+/**
+ * Door check-ins: `POST /v1/checkins` from 32 concurrent scanners (the issue's figure, whatever
+ * `--connections` says), the requests taking turns over 8 scanner tokens (devices) of one event.
+ *
+ * - `checkins`: every request admits a fresh ticket (200). A ticket is admitted once, so each phase
+ *   gets its own never-scanned codes, issued before the clock starts: free tickets (price 0, so a
+ *   checkout pays at once), 10 per order, 16 orders at a time. How many: the warm-up gets 20 per
+ *   scanner-second, and its rate sizes the measured phase (that rate × its seconds × 2, at most
+ *   20,000; the warm-up's codes never sent count). autocannon sends at most that many, so a run
+ *   faster than planned stops early (reported, with its rate over the time it ran) rather than scan
+ *   a ticket twice (a 409).
+ *   Afterwards the event's check-in list must show a ticket checked in for every 200 (and at most
+ *   one per code sent: a request in flight when autocannon stops counting may admit one too).
+ * - `checkins-forged`: real codes with one character of the signature changed, so well-formed but not
+ *   verifying: every answer is 400 INVALID_TICKET_CODE, refused before any database read. The summary
+ *   divides its rate by that of `checkins`.
+ */
+import type { RequestSpec } from "../measure.ts";
+import type { ScenarioContext } from "./context.ts";
+import { JSON_HEADERS, type Phase, requestLoad, type Scenario } from "./scenario.ts";
+
+const SCANNERS = 32;
+const DEVICES = 8;
+const TICKETS_PER_ORDER = 10;
+const ISSUE_CONCURRENCY = 16;
+/** For the warm-up: 20 per scanner-second (640/s at 32 scanners), more than a local run admits. */
+const WARMUP_TICKETS_PER_SCANNER_SECOND = 20;
+const MARGIN = 2;
+const MAX_TICKETS = 20_000;
+
+interface Door {
+  id: string;
+  tierId: string;
+  /** The scanner tokens, one per device. */
+  tokens: string[];
+}
+
+/** One event (per `key`, per server) with one large free tier and its `DEVICES` scanners. */
+function doorEvent(ctx: ScenarioContext, key: string): Promise<Door> {
+  return ctx.once(`door:${key}`, async () => {
+    const event = await ctx.api<{ id: string; tiers: { id: string }[] }>(
+      "POST",
+      "/v1/events",
+      {
+        name: `Bench: ${key}`,
+        startsAt: "2027-01-01T19:00:00Z",
+        currency: "eur",
+        maxTicketsPerOrder: TICKETS_PER_ORDER,
+        tiers: [{ name: "Free", price: 0, capacity: 1_000_000, maxPerOrder: TICKETS_PER_ORDER }],
+      },
+      { token: ctx.adminToken, expect: 201 },
+    );
+    const tier = event.tiers[0];
+    if (!tier) throw new Error("the door event was created without its tier");
+    const scanners = await Promise.all(
+      Array.from({ length: DEVICES }, (_, i) =>
+        ctx.api<{ token: string }>(
+          "POST",
+          `/v1/events/${event.id}/scanners`,
+          { name: `Bench scanner ${i + 1}`, gate: i % 2 ? "North" : "South" },
+          { token: ctx.adminToken, expect: 201 },
+        ),
+      ),
+    );
+    return { id: event.id, tierId: tier.id, tokens: scanners.map((s) => s.token) };
+  });
+}
+
+/** At least `n` ticket codes, never scanned: free orders of `TICKETS_PER_ORDER`, `ISSUE_CONCURRENCY` at a time. */
+async function issueTickets(ctx: ScenarioContext, door: Door, n: number): Promise<string[]> {
+  const codes: string[] = [];
+  let orders = Math.ceil(n / TICKETS_PER_ORDER);
+  const buyer = async () => {
+    while (orders > 0) {
+      orders--;
+      const r = await ctx.api<{ id: string; token: string }>(
+        "POST",
+        `/v1/events/${door.id}/reservations`,
+        { items: [{ tierId: door.tierId, quantity: TICKETS_PER_ORDER }] },
+        { expect: 201 },
+      );
+      const order = await ctx.api<{ status: string; tickets?: { code: string }[] }>(
+        "POST",
+        `/v1/reservations/${r.id}/checkout`,
+        { email: "door@example.com" },
+        { token: r.token, expect: 201 },
+      );
+      if (order.status !== "paid" || order.tickets?.length !== TICKETS_PER_ORDER) {
+        orders = 0; // the other buyers stop too
+        throw new Error(`a free checkout answered ${order.status} with ${order.tickets?.length} tickets`);
+      }
+      codes.push(...order.tickets.map((t) => t.code));
+    }
+  };
+  await Promise.all(Array.from({ length: ISSUE_CONCURRENCY }, buyer));
+  return codes;
+}
+
+/** A check-in by the `i`th request: the code, and the token of the device whose turn it is. */
+function scan(door: Door, code: string, i: number): { body: string; headers: Record<string, string> } {
+  return { body: JSON.stringify({ code }), headers: { Authorization: `Bearer ${door.tokens[i % DEVICES]}` } };
+}
+
+/** The code with the first character of its signature (the last `.` piece) changed: well-formed, not verifying. */
+function forge(code: string): string {
+  const cut = code.lastIndexOf(".") + 1;
+  return `${code.slice(0, cut)}${code[cut] === "A" ? "B" : "A"}${code.slice(cut + 1)}`;
+}
+
+/** The event's tickets by door status (its check-in list, paged 1,000 at a time). */
+async function ticketStatuses(ctx: ScenarioContext, eventId: string): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  let cursor: string | null = null;
+  do {
+    const query = new URLSearchParams({ limit: "1000", ...(cursor ? { cursor } : {}) });
+    const page: { tickets: { status: string }[]; nextCursor: string | null } = await ctx.api(
+      "GET",
+      `/v1/events/${eventId}/checkin-list?${query}`,
+      undefined,
+      { token: ctx.adminToken },
+    );
+    for (const t of page.tickets) counts[t.status] = (counts[t.status] ?? 0) + 1;
+    cursor = page.nextCursor;
+  } while (cursor);
+  return counts;
+}
+
+interface PhaseRecord {
+  /** Codes for the phase: the tickets issued for it, and for the measured phase the warm-up's spare. */
+  codes: number;
+  issueSeconds: number;
+  /** Codes handed to autocannon (sent, or lost with a connection). */
+  sent: number;
+  /** Responses, whatever their status (the rest were in flight when autocannon stopped counting). */
+  answered: number;
+  answered200: number;
+  answered409: number;
+}
+
+interface State {
+  /** `spare`: the warm-up's codes never sent, for the measured phase. */
+  warmup?: PhaseRecord & { rate: number; spare: string[] };
+  measure?: PhaseRecord & { plannedFrom: string };
+}
+
+const stateOf = (ctx: ScenarioContext) => ctx.once("checkins:state", async (): Promise<State> => ({}));
+
+function ticketsFor(phase: Phase, state: State): { n: number; plannedFrom: string } {
+  if (phase.kind === "warmup") {
+    const n = Math.ceil(phase.connections * WARMUP_TICKETS_PER_SCANNER_SECOND * phase.seconds);
+    return { n: Math.min(MAX_TICKETS, n), plannedFrom: "the warm-up's seconds" };
+  }
+  const rate = state.warmup?.rate;
+  if (!rate) return { n: MAX_TICKETS, plannedFrom: "no warm-up: the cap" };
+  const n = Math.ceil(rate * phase.seconds * MARGIN);
+  return {
+    n: Math.max(phase.connections, Math.min(MAX_TICKETS, n)),
+    plannedFrom: `warm-up rate ${rate.toFixed(0)}/s × ${phase.seconds}s × ${MARGIN}${n > MAX_TICKETS ? `, capped at ${MAX_TICKETS}` : ""}`,
+  };
+}
+
+export const checkins: Scenario = {
+  name: "checkins",
+  description:
+    "POST /v1/checkins: a fresh free ticket admitted per request (200), 32 concurrent scanners whatever --connections says, over 8 scanner tokens",
+  concurrency: "connections",
+  connections: SCANNERS,
+
+  async prepare(ctx, phase) {
+    const [door, state] = await Promise.all([doorEvent(ctx, "checkins"), stateOf(ctx)]);
+    const { n, plannedFrom } = ticketsFor(phase, state);
+    const spare = phase.kind === "measure" ? (state.warmup?.spare ?? []) : [];
+    const started = performance.now();
+    const issued = await issueTickets(ctx, door, n - spare.length);
+    const issueSeconds = (performance.now() - started) / 1000;
+    const codes = [...spare, ...issued];
+    ctx.log(
+      `  checkins ${phase.kind}: ${issued.length} tickets issued in ${issueSeconds.toFixed(1)}s ` +
+        `(${(issued.length / issueSeconds).toFixed(0)}/s), ${spare.length} left from the warm-up; ` +
+        `${n} planned from ${plannedFrom}`,
+    );
+    const record: PhaseRecord = {
+      codes: codes.length,
+      issueSeconds,
+      sent: 0,
+      answered: 0,
+      answered200: 0,
+      answered409: 0,
+    };
+    const request: RequestSpec = {
+      method: "POST",
+      path: "/v1/checkins",
+      headers: JSON_HEADERS,
+      expectStatus: 200,
+      // Never past the last code (autocannon sends at most `n`); if it were, a malformed code (400) shows it.
+      perRequest: () => scan(door, codes[record.sent] ?? "none-left", record.sent++),
+    };
+    const load = requestLoad(ctx, phase, request, { maxRequests: n });
+    return {
+      ...load,
+      run: async () => {
+        const m = await load.run();
+        record.answered = m.total;
+        record.answered200 = m.statusCodes["200"] ?? 0;
+        record.answered409 = m.statusCodes["409"] ?? 0;
+        if (phase.kind === "warmup") {
+          state.warmup = { ...record, rate: m.requestsPerSec, spare: codes.slice(record.sent) };
+        } else state.measure = { ...record, plannedFrom };
+        return m;
+      },
+    };
+  },
+
+  /** Tickets checked in, by the event's check-in list: one per 200 (warm-up and measured phase together). */
+  async after(ctx) {
+    const [door, state] = await Promise.all([doorEvent(ctx, "checkins"), stateOf(ctx)]);
+    const measured = state.measure;
+    if (!measured) return {};
+    const statuses = await ticketStatuses(ctx, door.id);
+    const checkedIn = statuses.checked_in ?? 0;
+    const sent = (state.warmup?.sent ?? 0) + measured.sent;
+    const answered200 = (state.warmup?.answered200 ?? 0) + measured.answered200;
+    const answered409 = (state.warmup?.answered409 ?? 0) + measured.answered409;
+    const summary = (r: PhaseRecord) => ({
+      codesPrepared: r.codes,
+      issueSeconds: Math.round(r.issueSeconds * 10) / 10,
+      codesSent: r.sent,
+      answered200: r.answered200,
+      inFlightAtStop: r.sent - r.answered,
+    });
+    // A code still in flight when autocannon stopped counting may have been admitted too.
+    const problems = [
+      ...(checkedIn < answered200 ? [`${answered200} check-ins answered 200 but ${checkedIn} tickets checked in`] : []),
+      ...(checkedIn > sent ? [`${checkedIn} tickets checked in but only ${sent} codes sent`] : []),
+      ...(answered409 > 0 ? [`${answered409} answered 409: a ticket was scanned twice`] : []),
+    ];
+    return {
+      warmup: state.warmup ? { ...summary(state.warmup), ratePerSec: Math.round(state.warmup.rate) } : null,
+      measured: { ...summary(measured), plannedFrom: measured.plannedFrom },
+      codesSent: sent,
+      answered200,
+      ticketsInEvent: statuses,
+      ticketsCheckedIn: checkedIn,
+      ...(problems.length > 0 ? { problems } : {}),
+    };
+  },
+};
+
+/** One order's codes (per server), forged. */
+const forgedCodes = (ctx: ScenarioContext, door: Door) =>
+  ctx.once("checkins-forged:codes", async () => (await issueTickets(ctx, door, TICKETS_PER_ORDER)).map(forge));
+
+export const checkinsForged: Scenario = {
+  name: "checkins-forged",
+  description:
+    "POST /v1/checkins with forged codes (a real code, one signature character changed): 400 INVALID_TICKET_CODE before any database read; 32 concurrent scanners, as checkins",
+  concurrency: "connections",
+  connections: SCANNERS,
+  compareWith: "checkins",
+
+  async prepare(ctx, phase) {
+    const door = await doorEvent(ctx, "checkins-forged");
+    const forged = await forgedCodes(ctx, door);
+    let i = 0;
+    return requestLoad(ctx, phase, {
+      method: "POST",
+      path: "/v1/checkins",
+      headers: JSON_HEADERS,
+      expectStatus: 400,
+      perRequest: () => scan(door, forged[i % forged.length] ?? "", i++),
+    });
+  },
+
+  /** The answer's code (one more forged scan), and no ticket of the event checked in. */
+  async after(ctx) {
+    const door = await doorEvent(ctx, "checkins-forged");
+    const [code] = await forgedCodes(ctx, door);
+    const token = door.tokens[0];
+    const answer = await ctx.api<{ code: string }>("POST", "/v1/checkins", { code }, { token, expect: 400 });
+    const statuses = await ticketStatuses(ctx, door.id);
+    const problems = [
+      ...(answer.code !== "INVALID_TICKET_CODE" ? [`a forged code answered ${answer.code}`] : []),
+      ...(statuses.checked_in ? [`${statuses.checked_in} tickets checked in with forged codes`] : []),
+    ];
+    return { answerCode: answer.code, ticketsInEvent: statuses, ...(problems.length > 0 ? { problems } : {}) };
+  },
+};
