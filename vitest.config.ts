@@ -29,6 +29,8 @@ export default defineConfig(async () => {
       }),
     ],
     test: {
+      // test-browser/ runs in Node with a real Chromium: vitest.browser.config.ts.
+      include: ["test/**/*.test.ts"],
       setupFiles: ["./test/setup/apply-migrations.ts"],
       testTimeout: 30_000,
     },

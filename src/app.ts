@@ -12,6 +12,7 @@ import { eventRoutes } from "./routes/events";
 import { health } from "./routes/health";
 import { orderRoutes } from "./routes/orders";
 import { reservationRoutes } from "./routes/reservations";
+import { scanPage } from "./routes/scan-page";
 import { scannerRoutes } from "./routes/scanners";
 import { tierRoutes } from "./routes/tiers";
 import { webhookRoutes } from "./routes/webhooks";
@@ -60,6 +61,7 @@ export const app = new Hono<{ Bindings: Env }>()
   .use((c, next) => (largerBodyLimits[c.req.path] ?? apiBodyLimit)(c, next))
   .route("/", health)
   .route("/", checkoutPages)
+  .route("/", scanPage)
   .route("/", eventRoutes)
   .route("/", tierRoutes)
   .route("/", availabilityRoutes)
