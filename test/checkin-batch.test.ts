@@ -234,4 +234,34 @@ it("a batch racing online scanners on the same tickets: each ticket has one admi
   expect(standing.results.every((r) => r.n === 1)).toBe(true);
   const states = await env.DB.prepare("SELECT DISTINCT status FROM tickets WHERE event_id = ?").bind(event.id).all();
   expect(states.results).toEqual([{ status: "checked_in" }]);
+  // Every scan is recorded once: 40 from the batch, 40 online.
+  const recorded = await env.DB.prepare(
+    "SELECT offline, count(*) AS n FROM checkins WHERE event_id = ? GROUP BY offline",
+  )
+    .bind(event.id)
+    .all();
+  expect(recorded.results).toEqual([
+    { offline: 0, n: 40 },
+    { offline: 1, n: 40 },
+  ]);
+});
+
+it("a revoked scanner's batch is refused whole; a device clock reset to 1970 rewrites no history", async () => {
+  const { event, tickets } = await eventWithTickets(1);
+  const ticket = tickets[0] as { id: string; code: string };
+  const revoked = await newScanner(event.id);
+  expect((await api("DELETE", `/v1/scanners/${revoked.id}`, { token: ADMIN_TOKEN })).status).toBe(204);
+  const refused = await uploadBatch(revoked.token, [{ nonce: "r", code: ticket.code, scannedAt: secondsFromNow(-5) }]);
+  expect(refused.status).toBe(401);
+
+  const door = await newScanner(event.id);
+  expect((await scan(door.token, ticket.code)).status).toBe(200);
+  const old = await uploadBatch(door.token, [
+    { nonce: "epoch", code: ticket.code, scannedAt: "1970-01-01T00:00:01.000Z", direction: "out" },
+  ]);
+  expect(old.body.results[0]).toMatchObject({ result: "duplicate", conflict: false });
+  const row = await env.DB.prepare("SELECT status FROM tickets WHERE id = ?").bind(ticket.id).first();
+  expect(row).toEqual({ status: "checked_in" });
+  const count = await env.DB.prepare("SELECT count(*) AS n FROM checkins WHERE event_id = ?").bind(event.id).first();
+  expect(count).toEqual({ n: 2 });
 });

@@ -1,6 +1,6 @@
 /** The offline cache of a scanner: every ticket of its event with its door status, paged. */
 import { describe, expect, it } from "vitest";
-import { eventWithTickets, newScanner, scan } from "./door";
+import { eventWithTickets, newScanner, scan, secondsFromNow, uploadBatch } from "./door";
 import { ADMIN_TOKEN, api } from "./helpers";
 
 interface Entry {
@@ -39,15 +39,27 @@ describe("checkin-list", () => {
       .sort()
       .at(-1) as string;
 
-    await new Promise((r) => setTimeout(r, 5));
+    // `since` is inclusive: asking since the newest time held gives those tickets again, nothing older.
+    const same = await wholeList(event.id, scanner.token, { since: newest });
+    expect(same.entries.length).toBeGreaterThan(0);
+    expect(same.entries.every((e) => e.updatedAt === newest)).toBe(true);
+
     const admitted = tickets.slice(0, 3);
     for (const t of admitted) expect((await scan(scanner.token, t.code)).status).toBe(200);
-    const changed = await wholeList(event.id, scanner.token, {
-      since: new Date(Date.parse(newest) + 1).toISOString(),
-    });
-    expect(changed.entries.map((e) => [e.id, e.status]).sort()).toEqual(
-      admitted.map((t) => [t.id, "checked_in"]).sort(),
+    const exited = tickets[3] as { id: string; code: string };
+    const batch = await uploadBatch(scanner.token, [
+      { nonce: "in", code: exited.code, scannedAt: secondsFromNow(-20) },
+      { nonce: "out", code: exited.code, scannedAt: secondsFromNow(-10), direction: "out" },
+      { nonce: "late", code: tickets[4]?.code as string, scannedAt: secondsFromNow(-3600) },
+    ]);
+    expect(batch.status).toBe(200);
+    const changed = await wholeList(event.id, scanner.token, { since: newest });
+    const fresh = changed.entries.filter((e) => e.updatedAt !== newest);
+    expect(fresh.map((e) => [e.id, e.status]).sort()).toEqual(
+      [...admitted.map((t) => [t.id, "checked_in"]), [tickets[4]?.id, "checked_in"], [exited.id, "valid"]].sort(),
     );
+    // A change is always stamped later than any before it, even one dated an hour back by its device.
+    expect(fresh.every((e) => e.updatedAt > newest)).toBe(true);
     // The organiser can read it too.
     const asOrganiser = await wholeList(event.id, ADMIN_TOKEN, { limit: "1000" });
     expect(asOrganiser.entries).toHaveLength(25);

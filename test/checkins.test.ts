@@ -182,6 +182,11 @@ describe("online check-in", () => {
       .all<{ id: string; status: string }>();
     expect(states.results.map((t) => t.status).sort()).toEqual(["valid", "valid", "void"]);
     expect(await auditActions(event.id, "checkin.admitted")).toHaveLength(0);
+    // The forged codes never reached the database: only the foreign and the void scan are recorded.
+    const recorded = await env.DB.prepare("SELECT result FROM checkins WHERE event_id = ? ORDER BY result")
+      .bind(event.id)
+      .all();
+    expect(recorded.results).toEqual([{ result: "void" }, { result: "wrong_event" }]);
   });
 
   it("takes only scanner tokens, each for its own event", async () => {

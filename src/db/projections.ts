@@ -74,6 +74,15 @@ const PROJECTIONS: Record<RowKind, Projection> = {
 };
 
 /**
+ * A ticket's `updated_at` for a change committed now: its time, but later than every ticket of its
+ * event already has. D1 applies writes one at a time, so a scanner that asks for the changes `since`
+ * the newest `updatedAt` it holds cannot miss one committed after it (GET …/checkin-list).
+ */
+export function nextTicketUpdate(at: string, eventId: string): string {
+  return `max(${at}, (SELECT coalesce(max(t2.updated_at), 0) + 1 FROM tickets t2 WHERE t2.event_id = ${eventId}))`;
+}
+
+/**
  * The D1 statements that apply `messages`, in their order (a ticket's insert before its voiding),
  * consecutive messages of one kind sharing multi-row statements within the parameter limit.
  */
@@ -98,7 +107,8 @@ export function projectionStatements(d1: D1Database, messages: OutboxMessage[]):
         statements.push(
           d1
             .prepare(
-              `UPDATE "tickets" SET "status" = ?, "updated_at" = ? WHERE "id" IN (${ids.map(() => "?").join(", ")})`,
+              `UPDATE "tickets" SET "status" = ?1, "updated_at" = ${nextTicketUpdate("?2", '"tickets"."event_id"')}
+               WHERE "id" IN (${ids.map((_, n) => `?${n + 3}`).join(", ")})`,
             )
             .bind(run.status, run.at, ...ids),
         );

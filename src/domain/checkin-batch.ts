@@ -18,6 +18,8 @@ import { answerOf, replay, type TimelineScan } from "./checkin-timeline";
 
 /** Rounds of compare-and-set before a batch that keeps losing races is reported as a fault. */
 const MAX_ROUNDS = 8;
+/** How far behind a device clock may be and still order its scans as they happened. */
+const CLOCK_SKEW_MS = 24 * 60 * 60 * 1000;
 
 interface BatchAnswer extends Answer {
   ticketId: string | null;
@@ -36,7 +38,13 @@ function planTicket(
   writes: ScanWrites,
 ): Map<number, BatchAnswer> {
   const token = crypto.randomUUID();
-  const fresh = scans.map((scan) => ({ scan, id: newId("chk") }));
+  // A device clock reset to 1970 must not rewrite the ticket's history: no scan is older than the
+  // ticket (give or take a day of clock skew).
+  const earliest = ticket.createdAt - CLOCK_SKEW_MS;
+  const fresh = scans.map((scan) => ({
+    scan: { ...scan, scannedAt: Math.max(scan.scannedAt, earliest) },
+    id: newId("chk"),
+  }));
   const { inside, firstAdmittedAt, outcomes } = replay([
     ...recorded.map(timelineScan),
     ...fresh.map(({ scan, id }) => ({ ...scan, id, recordedAt: now, result: null, scannerId: scanner.id })),
@@ -55,7 +63,8 @@ function planTicket(
     checkedInAt: inside?.at ?? null,
     gate: inside?.gate ?? null,
     scannerId: inside?.scannerId ?? null,
-    updatedAt: changed ? now : ticket.updatedAt,
+    changed,
+    at: now,
   };
   writes.tickets.push(write);
   const answers = new Map<number, BatchAnswer>();
@@ -79,7 +88,7 @@ function planTicket(
         at: now,
         action: "checkin.conflict",
         subject: { type: "ticket", id: ticket.id },
-        data: { checkinId: row.id, flagged, scannedAt: toIso(row.scannedAt) },
+        data: { checkinId: row.id, scannerId: row.scannerId, flagged, scannedAt: toIso(row.scannedAt) },
       }),
       ticketId: ticket.id,
       gate: row.gate,

@@ -14,6 +14,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { nextTicketUpdate } from "../db/projections";
 import { type AuditRow, type CheckinRow, checkins, type TicketRow, tickets } from "../db/schema";
 import { TIMELINE_RESULTS } from "./checkin-timeline";
 
@@ -27,7 +28,9 @@ export interface TicketWrite {
   checkedInAt: number | null;
   gate: string | null;
   scannerId: string | null;
-  updatedAt: number;
+  /** Whether the ticket's door state changes (then `updated_at` moves on, for the scanners' caches). */
+  changed: boolean;
+  at: number;
 }
 
 /** A row written with the compare-and-set whose `token` it names (or unconditionally when `token` is null). */
@@ -61,7 +64,9 @@ FROM json_each(?1) AS j WHERE ${TOOK}`;
 const WRITE_TICKETS = `UPDATE tickets SET status = j.value ->> 'status',
   first_checked_in_at = j.value ->> 'firstCheckedInAt', checked_in_at = j.value ->> 'checkedInAt',
   checkin_gate = j.value ->> 'gate', checkin_scanner_id = j.value ->> 'scannerId',
-  last_scan_id = j.value ->> 'token', updated_at = j.value ->> 'updatedAt'
+  last_scan_id = j.value ->> 'token',
+  updated_at = CASE WHEN j.value ->> 'changed' THEN ${nextTicketUpdate("j.value ->> 'at'", "tickets.event_id")}
+    ELSE tickets.updated_at END
 FROM json_each(?1) AS j
 WHERE tickets.id = (j.value ->> 'id') AND tickets.last_scan_id IS (j.value ->> 'seen') AND tickets.status != 'void'
 RETURNING tickets.id`;
@@ -130,7 +135,7 @@ export async function tryOnlineScan(
         checked_in_at = CASE WHEN ?1 = 'checked_in' THEN ?2 END,
         checkin_gate = CASE WHEN ?1 = 'checked_in' THEN coalesce(?3, (SELECT gate FROM scanners WHERE id = ?4)) END,
         checkin_scanner_id = CASE WHEN ?1 = 'checked_in' THEN ?4 END,
-        last_scan_id = ?5, updated_at = ?2
+        last_scan_id = ?5, updated_at = ${nextTicketUpdate("?2", "?7")}
       WHERE id = ?6 AND event_id = ?7 AND status = ?8
         AND EXISTS (SELECT 1 FROM scanners WHERE id = ?4 AND token_hash = ?9 AND event_id = ?7 AND revoked_at IS NULL)
       RETURNING *`,

@@ -91,7 +91,7 @@ export async function checkIn(
   if (!claims) throw new ApiError("INVALID_TICKET_CODE", "The code is malformed or its signature does not verify");
   const ctx = scannerContext(requestCtx, credential.scannerId);
   const success: CheckinResult = input.direction === "in" ? "admitted" : "exited";
-  let scanner: ScannerRow | null = null;
+  let gate = input.gate ?? null;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const now = Date.now();
     const scan: Scan = {
@@ -99,7 +99,7 @@ export async function checkIn(
       nonce: null,
       claims,
       direction: input.direction,
-      gate: input.gate ?? scanner?.gate ?? null,
+      gate,
       scannedAt: now,
       offline: false,
     };
@@ -117,12 +117,13 @@ export async function checkIn(
     );
     if (moved) return answer(input.direction === "in" ? "admitted" : "exited", moved, now);
 
-    // The update did not match: find out why (the scanner first, then the ticket).
-    scanner ??= await authenticateScanner(db, credential);
+    // The update did not match: find out why (the scanner first, then the ticket), each time afresh.
+    const scanner = await authenticateScanner(db, credential);
+    gate ??= scanner.gate;
     const ticket = await db.select().from(tickets).where(eq(tickets.id, claims.ticketId)).get();
     const refused = refusal(scan, claims, scanner, ticket);
     if (refused) {
-      const recorded = scanRow({ ...scan, gate: scan.gate ?? scanner.gate }, scanner.eventId, scanner.id, now, {
+      const recorded = scanRow({ ...scan, gate }, scanner.eventId, scanner.id, now, {
         result: refused.result,
         conflict: false,
         firstCheckedInAt: ticket?.firstCheckedInAt ?? null,

@@ -66,7 +66,9 @@ export async function createScanner(
       )
       .onConflictDoNothing(),
   ]);
-  return { ...scannerView(row), token };
+  // A key used again after its 24 h (so its answer is gone) names the same scanner: answer it as stored.
+  const stored = (await db.select().from(scanners).where(eq(scanners.id, id)).get()) ?? row;
+  return { ...scannerView(stored), token };
 }
 
 export async function listScanners(db: Db, eventId: string) {
