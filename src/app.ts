@@ -8,9 +8,12 @@ import { auditRoutes } from "./routes/audit";
 import { availabilityRoutes } from "./routes/availability";
 import { checkinRoutes } from "./routes/checkins";
 import { checkoutPages } from "./routes/checkout-pages";
+import { eventOrderRoutes } from "./routes/event-orders";
 import { eventRoutes } from "./routes/events";
 import { health } from "./routes/health";
 import { orderRoutes } from "./routes/orders";
+import { organiserReportRoutes } from "./routes/organiser-reports";
+import { refundRoutes } from "./routes/refunds";
 import { reservationRoutes } from "./routes/reservations";
 import { scanPage } from "./routes/scan-page";
 import { scannerRoutes } from "./routes/scanners";
@@ -68,6 +71,9 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/", auditRoutes)
   .route("/", reservationRoutes)
   .route("/", orderRoutes)
+  .route("/", refundRoutes)
+  .route("/", eventOrderRoutes)
+  .route("/", organiserReportRoutes)
   .route("/", webhookRoutes)
   .route("/", scannerRoutes)
   .route("/", checkinRoutes)

@@ -30,15 +30,45 @@ export interface FakeSession {
   expires_at: number;
 }
 
+export interface FakeRefund {
+  id: string;
+  object: "refund";
+  status: "succeeded";
+  amount: number;
+  currency: string;
+  payment_intent: string | null;
+  metadata: Record<string, string>;
+}
+
+/** Stripe's form encoding of `metadata[key]=value` back into an object. */
+function metadataOf(params: URLSearchParams): Record<string, string> {
+  const metadata: Record<string, string> = {};
+  for (const [key, value] of params) {
+    const m = key.match(/^metadata\[(.+)\]$/);
+    if (m?.[1]) metadata[m[1]] = value;
+  }
+  return metadata;
+}
+
+/** Ids stay unique across the tests of a file, whose D1 outlives each test (as Stripe's ids are unique). */
+let counter = 0;
+
 export function installFakeStripe() {
   const calls: StripeCall[] = [];
   const sessions = new Map<string, FakeSession>();
-  const byKey = new Map<string, Response>();
+  const refunds: FakeRefund[] = [];
+  /** When set, refunds are refused with this Stripe error message (a permanent refusal). */
+  let refuseRefunds: string | null = null;
+  /** Answers by idempotency key, replayed as Stripe replays them. */
+  const byKey = new Map<string, { status: number; body: string }>();
   const realFetch = globalThis.fetch;
-  let counter = 0;
 
-  const json = (body: unknown, status = 200) =>
-    new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
+  /** The answer being made, kept (synchronously, so a concurrent retry sees it) for its idempotency key. */
+  let answer = { status: 200, body: "" };
+  const json = (body: unknown, status = 200) => {
+    answer = { status, body: JSON.stringify(body) };
+    return new Response(answer.body, { status, headers: { "Content-Type": "application/json" } });
+  };
 
   function createSession(params: URLSearchParams): FakeSession {
     counter++;
@@ -48,11 +78,7 @@ export function installFakeStripe() {
         Number(params.get(`line_items[${i}][quantity]`)) *
         Number(params.get(`line_items[${i}][price_data][unit_amount]`));
     }
-    const metadata: Record<string, string> = {};
-    for (const [key, value] of params) {
-      const m = key.match(/^metadata\[(.+)\]$/);
-      if (m?.[1]) metadata[m[1]] = value;
-    }
+    const metadata = metadataOf(params);
     const session: FakeSession = {
       id: `cs_test_${counter}`,
       object: "checkout.session",
@@ -79,7 +105,8 @@ export function installFakeStripe() {
     calls.push({ method: request.method, path: url.pathname, params, idempotencyKey });
     const replayKey = idempotencyKey ? `${request.method} ${url.pathname} ${idempotencyKey}` : null;
     const replayed = replayKey ? byKey.get(replayKey) : undefined;
-    if (replayed) return replayed.clone();
+    if (replayed)
+      return new Response(replayed.body, { status: replayed.status, headers: { "Content-Type": "application/json" } });
 
     let response: Response;
     const expire = url.pathname.match(/^\/v1\/checkout\/sessions\/([^/]+)\/expire$/);
@@ -90,26 +117,55 @@ export function installFakeStripe() {
       if (!session) return json({ error: { type: "invalid_request_error", message: "No such session" } }, 404);
       if (session.status === "open") session.status = "expired";
       response = json(session);
+    } else if (request.method === "POST" && url.pathname === "/v1/refunds" && refuseRefunds !== null) {
+      response = json({ error: { type: "invalid_request_error", message: refuseRefunds } }, 400);
     } else if (request.method === "POST" && url.pathname === "/v1/refunds") {
-      response = json({
+      const refund: FakeRefund = {
         id: `re_test_${++counter}`,
         object: "refund",
         status: "succeeded",
         amount: Number(params.get("amount") ?? 0),
-      });
+        currency: "eur",
+        payment_intent: params.get("payment_intent"),
+        metadata: metadataOf(params),
+      };
+      refunds.push(refund);
+      response = json(refund);
+    } else if (request.method === "GET" && url.pathname === "/v1/refunds") {
+      const intent = params.get("payment_intent");
+      const data = refunds.filter((r) => intent === null || r.payment_intent === intent);
+      response = json({ object: "list", data, has_more: false, url: "/v1/refunds" });
     } else {
       response = json(
         { error: { type: "invalid_request_error", message: `Unhandled ${request.method} ${url.pathname}` } },
         404,
       );
     }
-    if (replayKey) byKey.set(replayKey, response.clone());
+    if (replayKey) byKey.set(replayKey, answer);
     return response;
   });
 
   return {
     calls,
     sessions,
+    refunds,
+    /** A refund made in Stripe's dashboard (no metadata of ours). */
+    dashboardRefund: (paymentIntent: string, amount: number) => {
+      const refund: FakeRefund = {
+        id: `re_test_${++counter}`,
+        object: "refund",
+        status: "succeeded",
+        amount,
+        currency: "eur",
+        payment_intent: paymentIntent,
+        metadata: {},
+      };
+      refunds.push(refund);
+      return refund;
+    },
+    refuseRefundsWith: (message: string | null) => {
+      refuseRefunds = message;
+    },
     session: (id: string) => {
       const s = sessions.get(id);
       if (!s) throw new Error(`no fake session ${id}`);

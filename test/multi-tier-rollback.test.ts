@@ -77,7 +77,9 @@ describe("rolling back a multi-tier reservation", () => {
       heldByHolds: 0,
       sold: 0,
       capacity: 5,
+      outboxPending: 0,
       outboxPoisoned: 0,
+      refusals: 0,
     });
     expect((await availability(event.id)).map((t) => t.available)).toEqual([5, 5]);
   });

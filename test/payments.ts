@@ -30,6 +30,11 @@ export function useFakeStripe(): FakeStripe {
     get sessions() {
       return live().sessions;
     },
+    get refunds() {
+      return live().refunds;
+    },
+    dashboardRefund: (paymentIntent, amount) => live().dashboardRefund(paymentIntent, amount),
+    refuseRefundsWith: (message) => live().refuseRefundsWith(message),
     session: (id) => live().session(id),
     restore: () => live().restore(),
   };

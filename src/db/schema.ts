@@ -165,12 +165,19 @@ export const orders = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     paidAt: integer("paid_at"),
+    /** Minor units given back so far (refunds of some or all of its tickets). */
+    refundedAmount: integer("refunded_amount").notNull().default(0),
+    /** Set when the buyer's bank opened a dispute (`charge.dispute.created`). */
+    disputeId: text("dispute_id"),
+    disputedAt: integer("disputed_at"),
   },
   (t) => [
     uniqueIndex("orders_reservation_idx").on(t.reservationId),
     index("orders_event_idx").on(t.eventId, t.createdAt),
     index("orders_token_idx").on(t.tokenHash),
     index("orders_session_idx").on(t.stripeSessionId),
+    index("orders_payment_intent_idx").on(t.paymentIntentId),
+    index("orders_event_status_idx").on(t.eventId, t.status, t.createdAt),
   ],
 );
 
@@ -264,6 +271,42 @@ export const checkins = sqliteTable(
   ],
 );
 
+export const REFUND_STATUSES = ["pending", "succeeded", "failed"] as const;
+
+/**
+ * Money given back for some tickets of an order. Written by the Worker: claimed (`pending`) before
+ * Stripe is asked, then `succeeded` (its tickets void, their capacity returned) or `failed`. The id
+ * derives from the order and the ticket set, so asking twice for the same refund is one refund.
+ */
+export const refunds = sqliteTable(
+  "refunds",
+  {
+    id: text("id").primaryKey(),
+    orderId: text("order_id").notNull(),
+    eventId: text("event_id").notNull(),
+    ticketIds: text("ticket_ids", { mode: "json" }).notNull().$type<string[]>(),
+    amount: integer("amount").notNull(),
+    currency: text("currency").notNull(),
+    reason: text("reason"),
+    status: text("status", { enum: REFUND_STATUSES }).notNull(),
+    /** `api`: asked of this service; `stripe`: made in Stripe's dashboard, learnt from `charge.refunded`. */
+    source: text("source", { enum: ["api", "stripe"] }).notNull(),
+    stripeRefundId: text("stripe_refund_id"),
+    failureReason: text("failure_reason"),
+    /** Failed attempts so far: each new attempt asks Stripe with a new idempotency key. */
+    attempts: integer("attempts").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("refunds_order_idx").on(t.orderId), index("refunds_event_idx").on(t.eventId, t.createdAt)],
+);
+
+/** Which refund a ticket belongs to: one live (pending or succeeded) refund per ticket. */
+export const refundTickets = sqliteTable("refund_tickets", {
+  ticketId: text("ticket_id").primaryKey(),
+  refundId: text("refund_id").notNull(),
+});
+
 /** Stripe events seen, by Stripe's event id: a redelivered event is recognised and not processed again. */
 export const webhookEvents = sqliteTable("webhook_events", {
   id: text("id").primaryKey(),
@@ -280,3 +323,4 @@ export type OrderRow = typeof orders.$inferSelect;
 export type TicketRow = typeof tickets.$inferSelect;
 export type ScannerRow = typeof scanners.$inferSelect;
 export type CheckinRow = typeof checkins.$inferSelect;
+export type RefundRow = typeof refunds.$inferSelect;

@@ -15,7 +15,7 @@ import type { RequestContext } from "./audit";
 import { findEvent } from "./events";
 import { orderTickets } from "./tickets";
 import { tierObject, unwrap } from "./tier-objects";
-import { ticketView } from "./views";
+import { orderView } from "./views";
 
 /** How often a delivery looks again while another delivery fulfils the same order (about 6 s in all). */
 const BUSY_POLLS = 15;
@@ -74,7 +74,7 @@ export async function checkout(
 
   if (order.amount === 0) {
     order = await fulfil(env, order, { paymentIntentId: null }, ctx);
-    const issued = await orderTicketRows(db, order.id);
+    const { tickets: issued } = await orderWithTickets(db, order);
     return { status, body: { orderId: order.id, orderToken: identity.token, status: order.status, tickets: issued } };
   }
   if (order.stripeSessionId === null && order.status === "pending_payment") {
@@ -185,27 +185,10 @@ export async function fulfil(env: Env, order: OrderRow, payment: Payment, ctx: R
   ).order;
 }
 
-async function orderTicketRows(db: Db, orderId: string) {
-  const rows = await db.select().from(tickets).where(eq(tickets.orderId, orderId)).orderBy(asc(tickets.id));
-  return rows.map(ticketView);
-}
-
-export async function orderView(db: Db, order: OrderRow) {
-  return {
-    id: order.id,
-    eventId: order.eventId,
-    reservationId: order.reservationId,
-    status: order.status,
-    email: order.email,
-    name: order.name,
-    amount: order.amount,
-    currency: order.currency,
-    items: order.items,
-    checkoutUrl: order.status === "pending_payment" ? order.checkoutUrl : null,
-    createdAt: new Date(order.createdAt).toISOString(),
-    paidAt: order.paidAt === null ? null : new Date(order.paidAt).toISOString(),
-    tickets: await orderTicketRows(db, order.id),
-  };
+/** The order with its tickets, as the API shows it. */
+export async function orderWithTickets(db: Db, order: OrderRow) {
+  const rows = await db.select().from(tickets).where(eq(tickets.orderId, order.id)).orderBy(asc(tickets.id));
+  return orderView(order, rows);
 }
 
 /** The order, for its own order token or the organiser; anything else is 401 (or 403 for another order's token). */

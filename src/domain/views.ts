@@ -1,5 +1,5 @@
 /** The API's response shapes (API.md), built from stored rows in one place. */
-import type { AuditRow, EventRow, ReservationRow, TicketRow, TierRow } from "../db/schema";
+import type { AuditRow, EventRow, OrderRow, ReservationRow, TicketRow, TierRow } from "../db/schema";
 import { toIso, toIsoOrNull } from "../lib/time";
 
 export function tierView(t: TierRow) {
@@ -74,4 +74,25 @@ export function auditView(a: AuditRow) {
 
 export function ticketView(t: TicketRow) {
   return { id: t.id, tierId: t.tierId, ...(t.seat ? { seat: t.seat } : {}), code: t.code, status: t.status };
+}
+
+/** An order and its tickets (in ticket id order). */
+export function orderView(order: OrderRow, tickets: TicketRow[]) {
+  return {
+    id: order.id,
+    eventId: order.eventId,
+    reservationId: order.reservationId,
+    status: order.status,
+    email: order.email,
+    name: order.name,
+    amount: order.amount,
+    currency: order.currency,
+    items: order.items,
+    checkoutUrl: order.status === "pending_payment" ? order.checkoutUrl : null,
+    createdAt: toIso(order.createdAt),
+    paidAt: toIsoOrNull(order.paidAt),
+    refundedAmount: order.refundedAmount,
+    disputedAt: toIsoOrNull(order.disputedAt),
+    tickets: tickets.map(ticketView),
+  };
 }

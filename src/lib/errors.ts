@@ -33,6 +33,8 @@ export const ERROR_STATUS = {
   /** Ours (API.md is silent): an exit scan for a ticket that is not inside. */
   NOT_CHECKED_IN: 409,
   REFUND_FAILED: 502,
+  /** Ours (API.md is silent): a refund of an order that was never paid. */
+  ORDER_NOT_PAID: 409,
   INTERNAL: 500,
 } as const;
 

@@ -48,4 +48,10 @@ export function stripeClient(env: StripeEnv): Stripe {
 export const webhookCrypto = Stripe.createSubtleCryptoProvider();
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
+/** Stripe said no for a reason a retry cannot change (as opposed to a network fault, 429 or 5xx). */
+export function isPermanentStripeError(error: unknown): boolean {
+  const type = (error as Stripe.errors.StripeError | undefined)?.type;
+  return type === "StripeInvalidRequestError" || type === "StripeCardError" || type === "StripePermissionError";
+}
+
 export type { Stripe };

@@ -100,7 +100,12 @@ export function decideHold(l: Ledger, req: HoldRequest, now: number): Result<Hel
   l.store.insertHold(hold, now);
   l.store.adjustHeld(quantity);
   if (seats) l.store.setSeats(seats, "held", req.reservationId);
-  const reservation = req.header ? l.openHeader(req.header, terms, expiresAt, now, req.ctx) : null;
+  // A best-available pick is listed in the reservation (and so on its tickets) as the seats it took.
+  const header = req.header && {
+    ...req.header,
+    items: req.header.items.map((item) => (item.tierId === row.id && seats ? { ...item, seats } : item)),
+  };
+  const reservation = header ? l.openHeader(header, terms, expiresAt, now, req.ctx) : null;
   return { ok: true, ...l.partOf(hold, row), reservation };
 }
 

@@ -147,6 +147,11 @@ export class Outbox {
   }
 
   /** Messages D1 has refused even on their own (for the inventory checks). */
+  /** Messages not yet in D1: while any are, D1 may lag the object's counters. */
+  pending(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n;
+  }
+
   poisoned(): number {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE attempts >= ?", POISONED).one().n;
   }

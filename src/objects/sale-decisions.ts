@@ -11,6 +11,9 @@ import type { CheckoutRequest, CompleteRequest, Result, SellRequest } from "./ti
 
 type OrderResult = Result<{ order: OrderRow }>;
 
+/** Paid, with its tickets issued (some may have been refunded since). */
+const issued = (order: OrderRow) => order.status === "paid" || order.status === "partially_refunded";
+
 /** How long one delivery may take to fulfil an order before another may try (a crashed isolate). */
 const FULFILMENT_LEASE_MS = 60_000;
 
@@ -31,7 +34,7 @@ export function claimFulfilment(
 ): Result<{ verdict: FulfilmentVerdict; order: OrderRow }> {
   const order = l.store.order(orderId);
   if (!order) return notFound("order", orderId);
-  if (order.status === "paid") return { ok: true, verdict: "paid", order };
+  if (issued(order)) return { ok: true, verdict: "paid", order };
   if (order.status === "canceled" || order.status === "refunded") return { ok: true, verdict: "closed", order };
   const lease = l.store.fulfilmentLease(orderId);
   if (lease !== null && lease > now) return { ok: true, verdict: "busy", order };
@@ -64,6 +67,9 @@ export function startCheckout(
     createdAt: now,
     updatedAt: now,
     paidAt: null,
+    refundedAmount: 0,
+    disputeId: null,
+    disputedAt: null,
   };
   l.store.putOrder(order);
   l.outbox.enqueue([{ kind: "order", row: order }]);
@@ -153,7 +159,7 @@ export function unsellPart(l: Ledger, reservationId: string, ticketIds: string[]
 export function completeOrder(l: Ledger, req: CompleteRequest, now: number): OrderResult {
   const order = l.store.order(req.orderId);
   if (!order) return notFound("order", req.orderId);
-  if (order.status === "paid") return { ok: true, order };
+  if (issued(order)) return { ok: true, order };
   if (order.status === "canceled" || order.status === "refunded") {
     return {
       ok: false,
@@ -209,7 +215,7 @@ export function refuseLatePayment(
   const order = l.store.order(orderId);
   if (!order) return notFound("order", orderId);
   const task = { kind: "refund", orderId, paymentIntentId, amount: order.amount, reason: "late_payment" } as const;
-  if (order.status === "paid" || order.status === "refunded" || l.tasks.has(task)) return { ok: true, order };
+  if (issued(order) || order.status === "refunded" || l.tasks.has(task)) return { ok: true, order };
   // The lead's part is sold: a delivery that got the capacity is completing the order. No refund.
   if (l.store.hold(order.reservationId)?.status === "sold") return { ok: true, order };
   l.tasks.enqueue(task, now);
@@ -229,7 +235,7 @@ export function taskDone(l: Ledger, outcome: TaskOutcome, now: number): void {
   if (outcome.kind !== "refund") return;
   const order = l.store.order(outcome.orderId);
   if (!order || order.status === "refunded") return;
-  const refunded = l.changeOrder(order, { status: "refunded" }, now);
+  const refunded = l.changeOrder(order, { status: "refunded", refundedAmount: outcome.amount }, now);
   l.auditOrder(refunded, "order.refunded", SYSTEM, {
     refundId: outcome.refundId,
     amount: outcome.amount,

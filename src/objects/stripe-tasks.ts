@@ -5,7 +5,7 @@
  * twice queues it once), and run single-flight until Stripe answers: one request per attempt, each
  * with an idempotency key derived from the task, so a retry can never refund twice.
  */
-import { type Stripe, stripeClient } from "../lib/stripe";
+import { isPermanentStripeError, type Stripe, stripeClient } from "../lib/stripe";
 
 export type StripeTask =
   | { kind: "refund"; orderId: string; paymentIntentId: string; amount: number; reason: "late_payment" }
@@ -71,7 +71,7 @@ export class StripeTasks {
         done(outcome);
         this.sql.exec("DELETE FROM stripe_tasks WHERE id = ?", row.id);
       } catch (error) {
-        if (task.kind === "refund" && isPermanent(error)) {
+        if (task.kind === "refund" && isPermanentStripeError(error)) {
           // Retrying cannot help (already refunded, disputed, invalid): record it for the organiser.
           done({ kind: "refundFailed", orderId: task.orderId, reason: String((error as Error).message) });
           this.sql.exec("DELETE FROM stripe_tasks WHERE id = ?", row.id);
@@ -118,10 +118,4 @@ export class StripeTasks {
 
 function isInvalidRequest(error: unknown): boolean {
   return (error as Stripe.errors.StripeError | undefined)?.type === "StripeInvalidRequestError";
-}
-
-/** Stripe said no for a reason a retry cannot change (as opposed to a network fault, 429 or 5xx). */
-function isPermanent(error: unknown): boolean {
-  const type = (error as Stripe.errors.StripeError | undefined)?.type;
-  return type === "StripeInvalidRequestError" || type === "StripeCardError" || type === "StripePermissionError";
 }

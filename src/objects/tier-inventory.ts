@@ -17,6 +17,7 @@ import { tierObject } from "../domain/tier-objects";
 import { activatePart, decideHold, extendHeader, followLead, onActiveHeader, releaseHeader } from "./hold-decisions";
 import { Ledger } from "./ledger";
 import { Outbox, RETRY_DELAY_MS } from "./outbox";
+import { flagDispute, recordRefund, refundTickets } from "./refund-decisions";
 import {
   attachSession,
   cancelCheckout,
@@ -34,9 +35,12 @@ import type {
   ActivateRequest,
   CheckoutRequest,
   CompleteRequest,
+  DisputeRequest,
   HeldPart,
   HoldRequest,
   LeadDecision,
+  RecordRefundRequest,
+  RefundTicketsRequest,
   Refusal,
   Result,
   SellRequest,
@@ -80,6 +84,9 @@ export class TierInventory extends DurableObject<Env> {
   async reserve(req: HoldRequest): Promise<Result<HeldPart>> {
     if (!(await this.loaded(req.tierId, req.eventId))) return this.unknownTier(req.tierId);
     const result = this.decide((now) => decideHold(this.ledger, req, now));
+    if (!result.ok && (result.code === "SOLD_OUT" || result.code === "SEAT_UNAVAILABLE")) {
+      this.decide(() => this.store.countRefusal());
+    }
     // A new reservation is answered only once its D1 record exists, so a 201 can always be read back.
     if (result.ok) await this.settleOrFail(result.reservation !== null);
     return result;
@@ -181,6 +188,29 @@ export class TierInventory extends DurableObject<Env> {
     return { ok: true, order: this.store.order(orderId) ?? result.order };
   }
 
+  // ---- RPC: refunds and disputes -----------------------------------------------------------------
+
+  async refundTickets(req: RefundTicketsRequest): Promise<Result<{ returned: number }>> {
+    if (!(await this.loaded(req.tierId))) return this.unknownTier(req.tierId);
+    const result = this.decide((now) => refundTickets(this.ledger, req, now));
+    if (result.ok) await this.settleOrFail(true);
+    return result;
+  }
+
+  async recordRefund(req: RecordRefundRequest): Promise<Result<{ order: OrderRow }>> {
+    if (!(await this.loaded(req.tierId))) return this.unknownTier(req.tierId);
+    const result = this.decide((now) => recordRefund(this.ledger, req, now));
+    if (result.ok) await this.settleOrFail(true);
+    return result;
+  }
+
+  async flagDispute(req: DisputeRequest, ctx: RequestContext): Promise<Result<{ order: OrderRow }>> {
+    if (!(await this.loaded(req.tierId))) return this.unknownTier(req.tierId);
+    const result = this.decide((now) => flagDispute(this.ledger, req, ctx, now));
+    if (result.ok) await this.settleOrFail(true);
+    return result;
+  }
+
   // ---- RPC: reads and organiser changes ---------------------------------------------------------
 
   async snapshot(tierId: string): Promise<Result<TierSnapshot>> {
@@ -205,11 +235,24 @@ export class TierInventory extends DurableObject<Env> {
     return result;
   }
 
-  /** Checks the object's own bookkeeping: the held counter equals the holds that take capacity. */
-  async selfCheck(
-    tierId: string,
-  ): Promise<Result<{ held: number; heldByHolds: number; sold: number; capacity: number; outboxPoisoned: number }>> {
+  /**
+   * The object's counters and bookkeeping, after sending its outbox: for `verify` (the held counter
+   * must equal the holds that take capacity; D1 must agree with the sold counter) and `stats`.
+   */
+  async selfCheck(tierId: string): Promise<
+    Result<{
+      held: number;
+      heldByHolds: number;
+      sold: number;
+      capacity: number;
+      outboxPending: number;
+      outboxPoisoned: number;
+      refusals: number;
+    }>
+  > {
     if (!(await this.loaded(tierId))) return this.unknownTier(tierId);
+    // Send what is queued first, so that D1 can be compared with these counters.
+    await this.settle();
     const { capacity, held, sold } = this.store.counters();
     return {
       ok: true,
@@ -217,7 +260,9 @@ export class TierInventory extends DurableObject<Env> {
       heldByHolds: this.store.heldByHolds(),
       sold,
       capacity,
+      outboxPending: this.outbox.pending(),
       outboxPoisoned: this.outbox.poisoned(),
+      refusals: this.store.refusals(),
     };
   }
 

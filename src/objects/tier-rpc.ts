@@ -125,3 +125,32 @@ export interface CompleteRequest {
   late: boolean;
   ctx: RequestContext;
 }
+
+export interface RefundTicketsRequest {
+  tierId: string;
+  reservationId: string;
+  refundId: string;
+  /** This tier's tickets of the refund. */
+  tickets: { id: string; seat: string | null }[];
+}
+
+export interface RecordRefundRequest {
+  tierId: string;
+  orderId: string;
+  refundId: string;
+  amount: number;
+  ticketIds: string[];
+  stripeRefundId: string | null;
+  reason: string | null;
+  source: "api" | "stripe";
+  ctx: RequestContext;
+}
+
+export interface DisputeRequest {
+  tierId: string;
+  orderId: string;
+  disputeId: string;
+  reason: string | null;
+  amount: number;
+  currency: string;
+}

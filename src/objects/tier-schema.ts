@@ -78,6 +78,23 @@ const MIGRATIONS: readonly string[] = [
     lease_until INTEGER NOT NULL
   );
   `,
+  // v5: refunds. Each refunded ticket once (its capacity returned once); each refund of an order this
+  // tier leads once; and how many holds were refused for want of capacity (for the organiser's stats).
+  `
+  CREATE TABLE refunded_tickets (
+    ticket_id TEXT PRIMARY KEY,
+    refund_id TEXT NOT NULL,
+    reservation_id TEXT NOT NULL
+  );
+  CREATE TABLE order_refunds (
+    refund_id TEXT PRIMARY KEY,
+    order_id TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    tickets INTEGER NOT NULL
+  );
+  CREATE INDEX order_refunds_by_order ON order_refunds (order_id);
+  ALTER TABLE tier ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

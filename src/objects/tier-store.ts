@@ -66,6 +66,16 @@ const toHold = (r: HoldColumns): Hold => ({
   expiresAt: r.expires_at,
 });
 
+/** Orders stored before refunds and disputes existed lack their fields: they start at none. */
+const ORDER_DEFAULTS: Pick<OrderRow, "refundedAmount" | "disputeId" | "disputedAt"> = {
+  refundedAmount: 0,
+  disputeId: null,
+  disputedAt: null,
+};
+
+const toOrder = (json: string): OrderRow =>
+  ({ ...ORDER_DEFAULTS, ...(JSON.parse(json) as Partial<OrderRow>) }) as OrderRow;
+
 export class TierStore {
   constructor(private readonly sql: SqlStorage) {}
 
@@ -157,6 +167,15 @@ export class TierStore {
 
   adjustSold(delta: number): void {
     this.sql.exec("UPDATE tier SET sold = sold + ?", delta);
+  }
+
+  /** Counts a hold refused for want of capacity (sold out, or the seats taken). */
+  countRefusal(): void {
+    this.sql.exec("UPDATE tier SET refused = refused + 1");
+  }
+
+  refusals(): number {
+    return this.sql.exec<{ refused: number }>("SELECT refused FROM tier").one().refused;
   }
 
   // ---- seats ---------------------------------------------------------------------------------
@@ -295,14 +314,14 @@ export class TierStore {
 
   order(orderId: string): OrderRow | null {
     const r = this.sql.exec<{ row: string }>("SELECT row FROM orders WHERE id = ?", orderId).toArray()[0];
-    return r ? (JSON.parse(r.row) as OrderRow) : null;
+    return r ? toOrder(r.row) : null;
   }
 
   orderOfReservation(reservationId: string): OrderRow | null {
     const r = this.sql
       .exec<{ row: string }>("SELECT row FROM orders WHERE reservation_id = ?", reservationId)
       .toArray()[0];
-    return r ? (JSON.parse(r.row) as OrderRow) : null;
+    return r ? toOrder(r.row) : null;
   }
 
   putOrder(row: OrderRow): void {
@@ -311,6 +330,47 @@ export class TierStore {
       row.id,
       row.reservationId,
       JSON.stringify(row),
+    );
+  }
+
+  // ---- refunds -------------------------------------------------------------------------------
+
+  /** The tickets among `ticketIds` not refunded yet. */
+  unrefunded(ticketIds: string[]): string[] {
+    return ticketIds.filter(
+      (id) => this.sql.exec("SELECT 1 FROM refunded_tickets WHERE ticket_id = ?", id).toArray().length === 0,
+    );
+  }
+
+  markRefunded(ticketId: string, refundId: string, reservationId: string): void {
+    this.sql.exec(
+      "INSERT INTO refunded_tickets (ticket_id, refund_id, reservation_id) VALUES (?, ?, ?)",
+      ticketId,
+      refundId,
+      reservationId,
+    );
+  }
+
+  hasOrderRefund(refundId: string): boolean {
+    return this.sql.exec("SELECT 1 FROM order_refunds WHERE refund_id = ?", refundId).toArray().length > 0;
+  }
+
+  addOrderRefund(refundId: string, orderId: string, amount: number, tickets: number): void {
+    this.sql.exec(
+      "INSERT INTO order_refunds (refund_id, order_id, amount, tickets) VALUES (?, ?, ?, ?)",
+      refundId,
+      orderId,
+      amount,
+      tickets,
+    );
+  }
+
+  /** How many of an order's tickets its recorded refunds cover. */
+  refundedTicketCount(orderId: string): number {
+    return (
+      this.sql
+        .exec<{ n: number | null }>("SELECT SUM(tickets) AS n FROM order_refunds WHERE order_id = ?", orderId)
+        .one().n ?? 0
     );
   }
 

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { authorizedOrder, checkout, orderView } from "../domain/orders";
+import { authorizedOrder, checkout, orderWithTickets } from "../domain/orders";
 import { authorizedReservation } from "../domain/reservations";
 import { readBody, readParam } from "../lib/validate";
 import { bearerToken, isOrganiser } from "../middleware/auth";
@@ -24,5 +24,5 @@ export const orderRoutes = new Hono<{ Bindings: Env }>()
       token,
       await isOrganiser(c, token),
     );
-    return c.json(await orderView(c.get("db"), order));
+    return c.json(await orderWithTickets(c.get("db"), order));
   });

@@ -13,6 +13,7 @@ import { tierObject, unwrap } from "../domain/tier-objects";
 import { ApiError } from "../lib/errors";
 import { type Stripe, stripeClient, WEBHOOK_TOLERANCE_SECONDS, webhookCrypto } from "../lib/stripe";
 import { idOf } from "../schemas/common";
+import { chargeRefunded, disputeOpened } from "./charges";
 
 const orderId = idOf("ord");
 
@@ -66,6 +67,12 @@ async function dispatch(env: Env, db: Db, event: Stripe.Event, ctx: RequestConte
     case "checkout.session.expired":
       await closed(env, db, event.data.object, "expired", ctx);
       return;
+    case "charge.refunded":
+      await chargeRefunded(env, db, event.data.object, ctx);
+      return;
+    case "charge.dispute.created":
+      await disputeOpened(env, db, event.data.object, ctx);
+      return;
     default:
       return;
   }
@@ -83,7 +90,8 @@ async function paid(env: Env, db: Db, event: Stripe.Event, session: Stripe.Check
     console.error(JSON.stringify({ msg: "Stripe session for no known order", event: event.id, session: session.id }));
     return;
   }
-  if (order.status === "paid" || order.status === "refunded") return;
+  // Paid before (and perhaps refunded since, in part or whole): a payment event changes nothing now.
+  if (order.status === "paid" || order.status === "partially_refunded" || order.status === "refunded") return;
   if (session.amount_total !== order.amount || session.currency !== order.currency) {
     await db
       .insert(auditLog)

@@ -1,0 +1,109 @@
+/**
+ * What an organiser reads about an event's buyers: its orders (newest first, paged, by status) and
+ * the attendee export, one CSV row per ticket.
+ */
+import { and, asc, desc, eq, gt, inArray, lt, or, type SQL } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { orders, type TicketRow, tickets, tiers } from "../db/schema";
+import { decodeCursor, encodeCursor } from "../lib/cursor";
+import { toIsoOrNull } from "../lib/time";
+import type { OrderListQuery } from "../schemas/event-orders";
+import { findEvent } from "./events";
+import { orderView } from "./views";
+
+export async function listOrders(db: Db, eventId: string, query: OrderListQuery) {
+  await findEvent(db, eventId);
+  const conditions: SQL[] = [eq(orders.eventId, eventId)];
+  if (query.status) conditions.push(eq(orders.status, query.status));
+  if (query.cursor) {
+    const after = decodeCursor(query.cursor);
+    const older = or(lt(orders.createdAt, after.at), and(eq(orders.createdAt, after.at), lt(orders.id, after.id)));
+    if (older) conditions.push(older);
+  }
+  const rows = await db
+    .select()
+    .from(orders)
+    .where(and(...conditions))
+    .orderBy(desc(orders.createdAt), desc(orders.id))
+    .limit(query.limit + 1);
+  const page = rows.slice(0, query.limit);
+  const ticketRows =
+    page.length === 0
+      ? []
+      : await db
+          .select()
+          .from(tickets)
+          .where(
+            inArray(
+              tickets.orderId,
+              page.map((o) => o.id),
+            ),
+          )
+          .orderBy(asc(tickets.id));
+  const byOrder = new Map<string, TicketRow[]>();
+  for (const t of ticketRows) byOrder.set(t.orderId, [...(byOrder.get(t.orderId) ?? []), t]);
+  const last = page.at(-1);
+  return {
+    orders: page.map((o) => orderView(o, byOrder.get(o.id) ?? [])),
+    nextCursor: rows.length > query.limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
+  };
+}
+
+const CSV_COLUMNS = ["order_id", "email", "name", "tier", "seat", "ticket_id", "status", "checked_in_at"] as const;
+
+/**
+ * One CSV field. Quoted when it holds a separator, quote or line break; a value a spreadsheet would
+ * run as a formula (`=`, `+`, `-`, `@`, tab, CR first) is prefixed with `'` (buyers type their names).
+ */
+export function csvField(value: string | null): string {
+  if (value === null) return "";
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+const PAGE = 500;
+
+/** The attendee list as CSV, streamed a page of tickets at a time (in ticket id order). */
+export async function attendeesCsv(db: Db, eventId: string): Promise<ReadableStream<Uint8Array>> {
+  await findEvent(db, eventId);
+  const encoder = new TextEncoder();
+  let after = "";
+  let header = true;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (header) {
+        header = false;
+        controller.enqueue(encoder.encode(`${CSV_COLUMNS.join(",")}\r\n`));
+        return;
+      }
+      const rows = await db
+        .select({
+          orderId: tickets.orderId,
+          email: orders.email,
+          name: orders.name,
+          tier: tiers.name,
+          seat: tickets.seat,
+          ticketId: tickets.id,
+          status: tickets.status,
+          firstCheckedInAt: tickets.firstCheckedInAt,
+        })
+        .from(tickets)
+        .innerJoin(orders, eq(orders.id, tickets.orderId))
+        .innerJoin(tiers, eq(tiers.id, tickets.tierId))
+        .where(and(eq(tickets.eventId, eventId), gt(tickets.id, after)))
+        .orderBy(asc(tickets.id))
+        .limit(PAGE);
+      const text = rows
+        .map((r) =>
+          [r.orderId, r.email, r.name, r.tier, r.seat, r.ticketId, r.status, toIsoOrNull(r.firstCheckedInAt)]
+            .map(csvField)
+            .join(","),
+        )
+        .join("\r\n");
+      if (rows.length > 0) controller.enqueue(encoder.encode(`${text}\r\n`));
+      const last = rows.at(-1);
+      if (rows.length < PAGE || !last) controller.close();
+      else after = last.ticketId;
+    },
+  });
+}
