@@ -34,6 +34,7 @@ export interface FakeRefund {
   id: string;
   object: "refund";
   status: "succeeded";
+  created: number;
   amount: number;
   currency: string;
   payment_intent: string | null;
@@ -59,6 +60,8 @@ export function installFakeStripe() {
   const refunds: FakeRefund[] = [];
   /** When set, refunds are refused with this Stripe error message (a permanent refusal). */
   let refuseRefunds: string | null = null;
+  /** When set, a refund request never gets an answer (the connection drops). */
+  let refundsUnreachable = false;
   /** Answers by idempotency key, replayed as Stripe replays them. */
   const byKey = new Map<string, { status: number; body: string }>();
   const realFetch = globalThis.fetch;
@@ -96,10 +99,20 @@ export function installFakeStripe() {
     return session;
   }
 
+  /** Stripe refunds at most what was paid: the reason a refund past that is refused, else null. */
+  function overRefund(params: URLSearchParams): string | null {
+    const intent = params.get("payment_intent");
+    const paid = [...sessions.values()].find((x) => x.payment_intent === intent)?.amount_total;
+    if (paid === undefined) return null;
+    const refunded = refunds.filter((r) => r.payment_intent === intent).reduce((n, r) => n + r.amount, 0);
+    return refunded + Number(params.get("amount") ?? paid) > paid ? "Charge has already been refunded." : null;
+  }
+
   const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const request = new Request(input, init);
     const url = new URL(request.url);
     if (url.host !== "stripe.test") return realFetch(input, init);
+    if (refundsUnreachable && url.pathname === "/v1/refunds") throw new TypeError("network connection lost");
     const params = new URLSearchParams(request.method === "GET" ? url.search : await request.text());
     const idempotencyKey = request.headers.get("Idempotency-Key");
     calls.push({ method: request.method, path: url.pathname, params, idempotencyKey });
@@ -119,11 +132,17 @@ export function installFakeStripe() {
       response = json(session);
     } else if (request.method === "POST" && url.pathname === "/v1/refunds" && refuseRefunds !== null) {
       response = json({ error: { type: "invalid_request_error", message: refuseRefunds } }, 400);
+    } else if (request.method === "POST" && url.pathname === "/v1/refunds" && overRefund(params)) {
+      response = json(
+        { error: { type: "invalid_request_error", code: "charge_already_refunded", message: overRefund(params) } },
+        400,
+      );
     } else if (request.method === "POST" && url.pathname === "/v1/refunds") {
       const refund: FakeRefund = {
         id: `re_test_${++counter}`,
         object: "refund",
         status: "succeeded",
+        created: counter,
         amount: Number(params.get("amount") ?? 0),
         currency: "eur",
         payment_intent: params.get("payment_intent"),
@@ -133,7 +152,8 @@ export function installFakeStripe() {
       response = json(refund);
     } else if (request.method === "GET" && url.pathname === "/v1/refunds") {
       const intent = params.get("payment_intent");
-      const data = refunds.filter((r) => intent === null || r.payment_intent === intent);
+      // Newest first, as Stripe lists them.
+      const data = refunds.filter((r) => intent === null || r.payment_intent === intent).reverse();
       response = json({ object: "list", data, has_more: false, url: "/v1/refunds" });
     } else {
       response = json(
@@ -155,6 +175,7 @@ export function installFakeStripe() {
         id: `re_test_${++counter}`,
         object: "refund",
         status: "succeeded",
+        created: counter,
         amount,
         currency: "eur",
         payment_intent: paymentIntent,
@@ -165,6 +186,9 @@ export function installFakeStripe() {
     },
     refuseRefundsWith: (message: string | null) => {
       refuseRefunds = message;
+    },
+    refundsUnreachable: (down: boolean) => {
+      refundsUnreachable = down;
     },
     session: (id: string) => {
       const s = sessions.get(id);

@@ -162,3 +162,21 @@ it("stats and verify are the organiser's", async () => {
     );
   }
 });
+
+it("a reservation across tiers refused by both counts once in failedSoldOut", async () => {
+  const event = await createEvent([
+    { capacity: 1, price: 0 },
+    { capacity: 1, price: 0 },
+  ]);
+  const [a, b] = event.tiers.map((t) => t.id) as [string, string];
+  expect((await reserve(event.id, [{ tierId: a, quantity: 1 }])).status).toBe(201);
+  expect((await reserve(event.id, [{ tierId: b, quantity: 1 }])).status).toBe(201);
+  const refused = await reserve(event.id, [
+    { tierId: a, quantity: 1 },
+    { tierId: b, quantity: 1 },
+  ]);
+  expect(refused.body.code).toBe("SOLD_OUT");
+  expect((await reserve(event.id, [{ tierId: b, quantity: 1 }])).body.code).toBe("SOLD_OUT");
+  const stats = await api("GET", `/v1/events/${event.id}/stats`, { token: ADMIN_TOKEN });
+  expect(stats.body.reservations.failedSoldOut).toBe(2);
+});

@@ -35,6 +35,7 @@ export function useFakeStripe(): FakeStripe {
     },
     dashboardRefund: (paymentIntent, amount) => live().dashboardRefund(paymentIntent, amount),
     refuseRefundsWith: (message) => live().refuseRefundsWith(message),
+    refundsUnreachable: (down) => live().refundsUnreachable(down),
     session: (id) => live().session(id),
     restore: () => live().restore(),
   };

@@ -1,6 +1,8 @@
 /** Organiser refunds, refunds made in Stripe's dashboard, and disputes. */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { createDb } from "../src/db/client";
+import { resumeStaleRefunds } from "../src/domain/refunds";
 import { newScanner, scan } from "./door";
 import { deliver, stripeEvent } from "./fake-stripe";
 import { ADMIN_TOKEN, api, auditActions, availability, createEvent, reserve } from "./helpers";
@@ -34,14 +36,15 @@ async function readOrder(orderId: string) {
 const refund = (orderId: string, body: Record<string, unknown> = {}) =>
   api("POST", `/v1/orders/${orderId}/refunds`, { token: ADMIN_TOKEN, body });
 
-const chargeRefunded = (paymentIntent: string, amount: number) =>
+/** Stripe's event for a charge of `amount` of which `refunded` is refunded so far. */
+const chargeRefunded = (paymentIntent: string, refunded: number, amount = refunded) =>
   stripeEvent("charge.refunded", {
     id: `ch_${paymentIntent}`,
     object: "charge",
     payment_intent: paymentIntent,
     amount,
-    amount_refunded: amount,
-    refunded: true,
+    amount_refunded: refunded,
+    refunded: refunded === amount,
     currency: "eur",
   });
 
@@ -210,7 +213,7 @@ describe("Stripe reports refunds and disputes", () => {
 
     const partial = await paidOrder(stripe, 2, 2);
     stripe.dashboardRefund(partial.session.payment_intent, 1000);
-    expect((await deliver(chargeRefunded(partial.session.payment_intent, 1000))).status).toBe(200);
+    expect((await deliver(chargeRefunded(partial.session.payment_intent, 1000, 5000))).status).toBe(200);
     expect(await readOrder(partial.orderId)).toMatchObject({ status: "paid", refundedAmount: 0 });
     expect(await auditActions(partial.event.id, "refund.unmatched")).toHaveLength(1);
   });
@@ -239,5 +242,71 @@ describe("Stripe reports refunds and disputes", () => {
       subject: { type: "order", id: orderId },
       data: { disputeId: "dp_test_1", reason: "fraudulent", amount: 2500 },
     });
+  });
+});
+
+describe("refunds that meet each other", () => {
+  const fullyRefunded = (paymentIntent: string, amount: number, refunded: number) =>
+    stripeEvent("charge.refunded", {
+      id: `ch_${paymentIntent}`,
+      object: "charge",
+      payment_intent: paymentIntent,
+      amount,
+      amount_refunded: refunded,
+      refunded: refunded === amount,
+      currency: "eur",
+    });
+
+  it("two dashboard refunds that together refund the whole charge void every ticket", async () => {
+    const { event, orderId, session } = await paidOrder(stripe, 2, 2);
+    stripe.dashboardRefund(session.payment_intent, 2500);
+    expect((await deliver(fullyRefunded(session.payment_intent, 5000, 2500))).status).toBe(200);
+    expect((await readOrder(orderId)).status).toBe("paid");
+    stripe.dashboardRefund(session.payment_intent, 2500);
+    expect((await deliver(fullyRefunded(session.payment_intent, 5000, 5000))).status).toBe(200);
+    const order = await readOrder(orderId);
+    expect(order).toMatchObject({ status: "refunded", refundedAmount: 5000 });
+    expect(order.tickets.map((t: { status: string }) => t.status)).toEqual(["void", "void"]);
+    expect((await availability(event.id))[0]?.available).toBe(2);
+  });
+
+  it("an API refund of one ticket, then the rest refunded in the dashboard", async () => {
+    const { event, orderId, session, tickets } = await paidOrder(stripe, 2, 2);
+    expect((await refund(orderId, { ticketIds: [tickets[0]?.id as string] })).status).toBe(201);
+    stripe.dashboardRefund(session.payment_intent, 2500);
+    expect((await deliver(fullyRefunded(session.payment_intent, 5000, 5000))).status).toBe(200);
+    expect(await readOrder(orderId)).toMatchObject({ status: "refunded", refundedAmount: 5000 });
+    expect((await availability(event.id))[0]?.available).toBe(2);
+    expect(await auditActions(event.id, "order.refunded")).toHaveLength(2);
+  });
+
+  it("a refund whose Stripe call got no answer is finished by the hourly sweep, with the same key", async () => {
+    const { event, orderId } = await paidOrder(stripe, 2, 2);
+    stripe.refundsUnreachable(true);
+    expect((await refund(orderId)).status).toBe(500);
+    stripe.refundsUnreachable(false);
+    const blocked = await refund(orderId, { ticketIds: [(await readOrder(orderId)).tickets[0].id] });
+    expect(blocked.status).toBe(410);
+    expect(blocked.body.refundIds).toHaveLength(1);
+
+    await resumeStaleRefunds(env, createDb(env.DB), Date.now() + 10 * 60 * 1000);
+    expect(await readOrder(orderId)).toMatchObject({ status: "refunded", refundedAmount: 5000 });
+    expect(stripe.refunds).toHaveLength(1);
+    expect((await availability(event.id))[0]?.available).toBe(2);
+  });
+
+  it("an order of 120 tickets is refunded whole", async () => {
+    const event = await createEvent([{ capacity: 200, price: 0, maxPerOrder: 200 }], { maxTicketsPerOrder: 200 });
+    const tierId = event.tiers[0]?.id as string;
+    const reservation = (await reserve(event.id, [{ tierId, quantity: 120 }])).body;
+    const order = await api("POST", `/v1/reservations/${reservation.id}/checkout`, {
+      token: reservation.token,
+      body: { email: "group@example.com" },
+    });
+    expect(order.body.tickets).toHaveLength(120);
+    const res = await refund(order.body.orderId);
+    expect(res.status).toBe(201);
+    expect(res.body.ticketIds).toHaveLength(120);
+    expect((await availability(event.id))[0]?.available).toBe(200);
   });
 });

@@ -12,8 +12,9 @@
  * is recorded exactly when it changed the ticket. Many tickets share one statement: their rows are
  * bound as one JSON parameter and read with `json_each` (D1 allows 100 bound parameters a statement).
  */
-import { sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { inJson } from "../db/in-json";
 import { nextTicketUpdate } from "../db/projections";
 import { type AuditRow, type CheckinRow, checkins, type TicketRow, tickets } from "../db/schema";
 import { TIMELINE_RESULTS } from "./checkin-timeline";
@@ -37,7 +38,6 @@ export interface TicketWrite {
 export type Guarded<T> = T & { token: string | null };
 
 const json = (rows: unknown[]) => JSON.stringify(rows);
-const jsonIds = (ids: string[]) => sql`(SELECT value FROM json_each(${json(ids)}))`;
 
 const TOOK = `((j.value ->> 'token') IS NULL OR EXISTS (SELECT 1 FROM tickets t WHERE t.id = (j.value ->> 'ticketId') AND t.last_scan_id = (j.value ->> 'token')))`;
 /** The gate a scan names, else its scanner's own. */
@@ -184,16 +184,11 @@ function ticketFromSql(raw: Record<string, unknown>): TicketRow {
 export async function readTimelines(db: Db, ticketIds: string[]) {
   if (ticketIds.length === 0) return { tickets: new Map<string, TicketRow>(), scans: new Map<string, CheckinRow[]>() };
   const [ticketRows, scanRows] = await db.batch([
-    db
-      .select()
-      .from(tickets)
-      .where(sql`${tickets.id} IN ${jsonIds(ticketIds)}`),
+    db.select().from(tickets).where(inJson(tickets.id, ticketIds)),
     db
       .select()
       .from(checkins)
-      .where(
-        sql`${checkins.ticketId} IN ${jsonIds(ticketIds)} AND ${checkins.result} IN ${jsonIds([...TIMELINE_RESULTS])}`,
-      ),
+      .where(and(inJson(checkins.ticketId, ticketIds), inJson(checkins.result, TIMELINE_RESULTS))),
   ]);
   const scans = new Map<string, CheckinRow[]>();
   for (const row of scanRows) {
@@ -211,6 +206,6 @@ export async function recordedNonces(db: Db, scannerId: string, nonces: string[]
   const rows = await db
     .select()
     .from(checkins)
-    .where(sql`${checkins.scannerId} = ${scannerId} AND ${checkins.nonce} IN ${jsonIds(nonces)}`);
+    .where(and(eq(checkins.scannerId, scannerId), inJson(checkins.nonce, nonces)));
   return new Map(rows.map((r) => [r.nonce as string, r]));
 }

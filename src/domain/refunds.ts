@@ -12,16 +12,17 @@
  *    the lead tier records the refund on the order (once per refund). `charge.refunded` runs the same
  *    step for refunds made in Stripe's dashboard, and again for ours, harmlessly.
  */
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { inJson } from "../db/in-json";
 import { auditLog, type OrderRow, orders, type RefundRow, refunds, refundTickets, tickets } from "../db/schema";
 import { ApiError, invalidInput, notFound } from "../lib/errors";
 import { idFrom } from "../lib/ids";
 import { hmac } from "../lib/secret-box";
-import { isPermanentStripeError, stripeClient } from "../lib/stripe";
+import { isPermanentStripeError, type Stripe, stripeClient } from "../lib/stripe";
 import { toIso } from "../lib/time";
 import type { RefundInput } from "../schemas/refunds";
-import { auditRow, type RequestContext } from "./audit";
+import { auditRow, type RequestContext, SYSTEM } from "./audit";
 import { tierObject, unwrap } from "./tier-objects";
 
 export function refundView(r: RefundRow) {
@@ -47,8 +48,12 @@ async function refundId(env: Env, orderId: string, key: string): Promise<string>
   return idFrom("rfd", await hmac(env.APP_SECRET, `refund\n${orderId}\n${key}`));
 }
 
-/** Claims the tickets for the refund; answers the refund row as it now stands. */
-async function claim(db: Db, row: RefundRow): Promise<RefundRow> {
+/**
+ * Claims the tickets for the refund; answers the refund row as it now stands. A ticket another refund
+ * holds makes this one `410 TICKET_VOID`, naming that refund (a pending one finishes when it is asked
+ * again, or when the hourly sweep drives it).
+ */
+export async function claim(db: Db, row: RefundRow): Promise<RefundRow> {
   // Two bound parameters a ticket, within D1's 100 a statement.
   const chunks: string[][] = [];
   for (let i = 0; i < row.ticketIds.length; i += 45) chunks.push(row.ticketIds.slice(i, i + 45));
@@ -59,7 +64,7 @@ async function claim(db: Db, row: RefundRow): Promise<RefundRow> {
       .values(row)
       .onConflictDoUpdate({
         target: refunds.id,
-        set: { status: "pending", failureReason: null, updatedAt: row.updatedAt },
+        set: { status: "pending", failureReason: null, reason: row.reason, updatedAt: row.updatedAt },
         where: eq(refunds.status, "failed"),
       }),
     ...chunks.map((ids) =>
@@ -70,10 +75,10 @@ async function claim(db: Db, row: RefundRow): Promise<RefundRow> {
     ),
   ]);
   const [claims, stored] = await db.batch([
-    db.select().from(refundTickets).where(inArray(refundTickets.ticketId, row.ticketIds)),
+    db.select().from(refundTickets).where(inJson(refundTickets.ticketId, row.ticketIds)),
     db.select().from(refunds).where(eq(refunds.id, row.id)),
   ]);
-  const taken = claims.filter((c) => c.refundId !== row.id).map((c) => c.ticketId);
+  const taken = claims.filter((c) => c.refundId !== row.id);
   if (taken.length > 0) {
     // Another refund has some of these tickets: give back the ones this one took, and refuse.
     await db.batch([
@@ -83,7 +88,10 @@ async function claim(db: Db, row: RefundRow): Promise<RefundRow> {
         .set({ status: "failed", failureReason: "its tickets are in another refund", updatedAt: Date.now() })
         .where(and(eq(refunds.id, row.id), eq(refunds.status, "pending"))),
     ]);
-    throw new ApiError("TICKET_VOID", "Some of the tickets are refunded or being refunded", { ticketIds: taken });
+    throw new ApiError("TICKET_VOID", "Some of the tickets are refunded or being refunded", {
+      ticketIds: taken.map((c) => c.ticketId),
+      refundIds: [...new Set(taken.map((c) => c.refundId))],
+    });
   }
   const current = stored[0];
   if (!current) throw new Error(`refund ${row.id} vanished after its claim`);
@@ -102,7 +110,7 @@ export async function applyRefund(
   stripeRefundId: string | null,
   ctx: RequestContext,
 ): Promise<RefundRow> {
-  const rows = await db.select().from(tickets).where(inArray(tickets.id, refund.ticketIds));
+  const rows = await db.select().from(tickets).where(inJson(tickets.id, refund.ticketIds));
   const byTier = new Map<string, { id: string; seat: string | null }[]>();
   for (const t of rows) byTier.set(t.tierId, [...(byTier.get(t.tierId) ?? []), { id: t.id, seat: t.seat }]);
   await Promise.all(
@@ -186,39 +194,97 @@ export async function refundOrder(env: Env, db: Db, orderId: string, input: Refu
   });
   if (refund.status === "succeeded") return { status: 200 as const, body: refundView(refund) };
 
-  let stripeRefundId: string | null = null;
-  if (amount > 0) {
-    if (!order.paymentIntentId) throw new Error(`paid order ${order.id} has no payment intent`);
+  return { status: 201 as const, body: refundView(await driveRefund(env, db, order, refund, ctx)) };
+}
+
+/** Stripe's answer for a refund that goes through (card refunds are `succeeded`; some methods `pending`). */
+const GOING_THROUGH = new Set(["succeeded", "pending"]);
+
+/**
+ * Asks Stripe for a claimed refund (idempotency key from the refund and its attempt, so asking again
+ * after a lost answer is the same refund) and applies it. A refusal fails the refund (`502`).
+ */
+export async function driveRefund(
+  env: Env,
+  db: Db,
+  order: OrderRow,
+  refund: RefundRow,
+  ctx: RequestContext,
+): Promise<RefundRow> {
+  if (refund.amount === 0) return applyRefund(env, db, order, refund, null, ctx);
+  if (!order.paymentIntentId) throw new Error(`paid order ${order.id} has no payment intent`);
+  let made: Stripe.Refund;
+  try {
+    made = await stripeClient(env).refunds.create(
+      {
+        payment_intent: order.paymentIntentId,
+        amount: refund.amount,
+        metadata: { orderId: order.id, refundId: refund.id, ...(refund.reason ? { reason: refund.reason } : {}) },
+      },
+      { idempotencyKey: `boxoffice-refund-${refund.id}-${refund.attempts}` },
+    );
+  } catch (error) {
+    if (!isPermanentStripeError(error)) throw error;
+    return refused(db, refund, (error as Error).message, ctx);
+  }
+  if (!GOING_THROUGH.has(made.status ?? "")) {
+    return refused(db, refund, `Stripe answered the refund ${made.status}: ${made.failure_reason ?? "no reason"}`, ctx);
+  }
+  return applyRefund(env, db, order, refund, made.id, ctx);
+}
+
+async function refused(db: Db, refund: RefundRow, reason: string, ctx: RequestContext): Promise<never> {
+  await fail(db, refund, reason, ctx);
+  throw new ApiError("REFUND_FAILED", "The payment provider refused the refund", { reason });
+}
+
+/** Claimed refunds whose Stripe call went unanswered (a network fault, a crash) and nobody asked again. */
+const STALE_PENDING_MS = 5 * 60 * 1000;
+
+/**
+ * Run by the cron: drives every refund left pending for a while to its end, with the same
+ * idempotency key (so one Stripe already made is found, not made twice).
+ */
+export async function resumeStaleRefunds(env: Env, db: Db, now: number): Promise<void> {
+  const stale = await db
+    .select()
+    .from(refunds)
+    .where(and(eq(refunds.status, "pending"), lt(refunds.updatedAt, now - STALE_PENDING_MS)))
+    .limit(50);
+  for (const refund of stale) {
+    const order = await db.select().from(orders).where(eq(orders.id, refund.orderId)).get();
+    if (!order) continue;
     try {
-      const made = await stripeClient(env).refunds.create(
-        {
-          payment_intent: order.paymentIntentId,
-          amount,
-          metadata: { orderId: order.id, refundId: refund.id, ...(refund.reason ? { reason: refund.reason } : {}) },
-        },
-        { idempotencyKey: `boxoffice-refund-${refund.id}-${refund.attempts}` },
-      );
-      stripeRefundId = made.id;
+      await driveRefund(env, db, order, refund, SYSTEM);
     } catch (error) {
-      if (!isPermanentStripeError(error)) throw error;
-      await fail(db, refund, String((error as Error).message), ctx);
-      throw new ApiError("REFUND_FAILED", "The payment provider refused the refund", {
-        reason: (error as Error).message,
-      });
+      if (!(error instanceof ApiError))
+        console.error(JSON.stringify({ msg: "pending refund not resumed", refund: refund.id, error: String(error) }));
     }
   }
-  return { status: 201 as const, body: refundView(await applyRefund(env, db, order, refund, stripeRefundId, ctx)) };
 }
 
 /** Stripe refused: the refund is failed, its tickets free again, and the organiser is told why. */
 async function fail(db: Db, refund: RefundRow, reason: string, ctx: RequestContext): Promise<void> {
   const now = Date.now();
+  // Only this attempt's own outcome: a slow answer to an older attempt must not undo a newer one.
+  const thisAttempt = and(
+    eq(refunds.id, refund.id),
+    eq(refunds.status, "pending"),
+    eq(refunds.attempts, refund.attempts),
+  );
   await db.batch([
     db
       .update(refunds)
       .set({ status: "failed", failureReason: reason, attempts: refund.attempts + 1, updatedAt: now })
-      .where(eq(refunds.id, refund.id)),
-    db.delete(refundTickets).where(eq(refundTickets.refundId, refund.id)),
+      .where(thisAttempt),
+    db
+      .delete(refundTickets)
+      .where(
+        and(
+          eq(refundTickets.refundId, refund.id),
+          sql`EXISTS (SELECT 1 FROM refunds WHERE id = ${refund.id} AND status = 'failed' AND attempts = ${refund.attempts + 1})`,
+        ),
+      ),
     db.insert(auditLog).values(
       auditRow(ctx, {
         eventId: refund.eventId,

@@ -83,6 +83,9 @@ async function holdAll(env: Env, header: HeaderInit, ctx: RequestContext): Promi
   }
   if (failure !== null) {
     await rollBack(env, header);
+    if (failure instanceof ApiError && (failure.code === "SOLD_OUT" || failure.code === "SEAT_UNAVAILABLE")) {
+      await countRefusal(env, header.leadTierId);
+    }
     throw failure;
   }
 
@@ -118,6 +121,15 @@ async function holdAll(env: Env, header: HeaderInit, ctx: RequestContext): Promi
     throw new Error(`the lead tier did not open reservation ${header.id}`);
   }
   return lead.reservation;
+}
+
+/** Only a statistic: a failure to count it must not change the buyer's answer. */
+async function countRefusal(env: Env, leadTierId: string): Promise<void> {
+  try {
+    await tierObject(env, leadTierId).countRefusal(leadTierId);
+  } catch (error) {
+    console.error(JSON.stringify({ msg: "refusal not counted", leadTierId, error: String(error) }));
+  }
 }
 
 function holdRequest(header: HeaderInit, item: Item, single: HeaderInit | null, ctx: RequestContext) {

@@ -43,7 +43,7 @@ export async function eventStats(env: Env, db: Db, eventId: string) {
       db
         .select({
           // A hold past its expiry is expired even before its tier's alarm has recorded it.
-          status: sql<string>`CASE WHEN ${reservations.status} IN ('active', 'checkout') AND ${reservations.expiresAt} <= ${now}
+          status: sql<string>`CASE WHEN ${reservations.status} = 'active' AND ${reservations.expiresAt} <= ${now}
             THEN 'expired' ELSE ${reservations.status} END`,
           n: sql<number>`count(*)`,
           heldMs: sql<number>`sum(min(${reservations.updatedAt}, ${reservations.expiresAt}) - ${reservations.createdAt})`,
@@ -54,7 +54,13 @@ export async function eventStats(env: Env, db: Db, eventId: string) {
       db
         .select({ result: checkins.result, gate: checkins.gate, n: sql<number>`count(*)` })
         .from(checkins)
-        .where(and(eq(checkins.eventId, eventId), sql`${checkins.result} IN ('admitted', 'duplicate')`))
+        // Duplicates are second entries; an exit refused because the holder was not inside is not one.
+        .where(
+          and(
+            eq(checkins.eventId, eventId),
+            sql`(${checkins.result} = 'admitted' OR (${checkins.result} = 'duplicate' AND ${checkins.direction} = 'in'))`,
+          ),
+        )
         .groupBy(checkins.result, checkins.gate),
     ]),
   ]);

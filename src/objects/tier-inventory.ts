@@ -84,7 +84,9 @@ export class TierInventory extends DurableObject<Env> {
   async reserve(req: HoldRequest): Promise<Result<HeldPart>> {
     if (!(await this.loaded(req.tierId, req.eventId))) return this.unknownTier(req.tierId);
     const result = this.decide((now) => decideHold(this.ledger, req, now));
-    if (!result.ok && (result.code === "SOLD_OUT" || result.code === "SEAT_UNAVAILABLE")) {
+    // A one-tier reservation refused for want of capacity is counted here; one across tiers is counted
+    // once, by its lead, when the Worker learns that a tier refused it (countRefusal).
+    if (req.header !== null && !result.ok && (result.code === "SOLD_OUT" || result.code === "SEAT_UNAVAILABLE")) {
       this.decide(() => this.store.countRefusal());
     }
     // A new reservation is answered only once its D1 record exists, so a 201 can always be read back.
@@ -186,6 +188,12 @@ export class TierInventory extends DurableObject<Env> {
     await this.settleOrFail(true);
     await this.runTasks();
     return { ok: true, order: this.store.order(orderId) ?? result.order };
+  }
+
+  /** A reservation across tiers that this tier leads was refused for want of capacity (for the stats). */
+  async countRefusal(tierId: string): Promise<void> {
+    if (!(await this.loaded(tierId))) return;
+    this.decide(() => this.store.countRefusal());
   }
 
   // ---- RPC: refunds and disputes -----------------------------------------------------------------

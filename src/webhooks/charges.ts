@@ -6,8 +6,9 @@ import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { auditLog, type OrderRow, orders, refunds, tickets } from "../db/schema";
 import { auditRow, type RequestContext } from "../domain/audit";
-import { applyRefund } from "../domain/refunds";
+import { applyRefund, claim } from "../domain/refunds";
 import { tierObject, unwrap } from "../domain/tier-objects";
+import { ApiError } from "../lib/errors";
 import { idFrom } from "../lib/ids";
 import { hmac } from "../lib/secret-box";
 import { type Stripe, stripeClient } from "../lib/stripe";
@@ -20,72 +21,96 @@ async function orderOfPayment(db: Db, paymentIntentId: string | null): Promise<O
 }
 
 /**
- * `charge.refunded`: every succeeded refund of the payment is applied once. Ours carry their refund id
- * in metadata (applying one again changes nothing). One made in the dashboard for everything still
- * refundable voids the remaining tickets; a partial one cannot be matched to tickets, so it is audited
- * (`refund.unmatched`) for the organiser to settle.
+ * `charge.refunded`: the payment's refunds at Stripe, oldest first. Ours carry their refund id in
+ * metadata: one not applied yet (the Worker died after Stripe said yes) is applied now, and applying
+ * one again changes nothing. Once the charge is refunded in full, every ticket still valid is voided
+ * with a refund of the rest (`source: stripe`), however many dashboard refunds made it up. A partial
+ * dashboard refund cannot be matched to tickets: it is audited (`refund.unmatched`) for the organiser.
  */
 export async function chargeRefunded(env: Env, db: Db, charge: Stripe.Charge, ctx: RequestContext): Promise<void> {
   const paymentIntent = idOf(charge.payment_intent);
   const order = await orderOfPayment(db, paymentIntent);
   if (!order || !paymentIntent) return;
-  const made = await stripeClient(env).refunds.list({ payment_intent: paymentIntent, limit: 100 });
-  for (const refund of made.data) {
-    if (refund.status !== "succeeded") continue;
-    const current = (await db.select().from(orders).where(eq(orders.id, order.id)).get()) ?? order;
+  const listed = await stripeClient(env).refunds.list({ payment_intent: paymentIntent, limit: 100 });
+  const made = listed.data
+    .filter((r) => r.status === "succeeded" || r.status === "pending")
+    .sort((a, b) => a.created - b.created);
+  const theirs: Stripe.Refund[] = [];
+  for (const refund of made) {
     const ours = refund.metadata?.refundId
       ? await db.select().from(refunds).where(eq(refunds.id, refund.metadata.refundId)).get()
       : await db.select().from(refunds).where(eq(refunds.stripeRefundId, refund.id)).get();
-    if (ours) {
-      if (ours.status !== "succeeded") await applyRefund(env, db, current, ours, refund.id, ctx);
-      continue;
-    }
-    if (current.status !== "paid" && current.status !== "partially_refunded") continue;
-    if (refund.amount === current.amount - current.refundedAmount) {
-      await refundTheRest(env, db, current, refund, ctx);
-    } else {
-      await db
-        .insert(auditLog)
-        .values(
-          auditRow(ctx, {
-            id: `aud_${refund.id}_unmatched`,
-            eventId: order.eventId,
-            at: Date.now(),
-            action: "refund.unmatched",
-            subject: { type: "order", id: order.id },
-            data: { stripeRefundId: refund.id, amount: refund.amount, currency: refund.currency },
-          }),
-        )
-        .onConflictDoNothing();
-    }
+    if (!ours) theirs.push(refund);
+    else if (ours.status === "pending") await applyRefund(env, db, await current(db, order), ours, refund.id, ctx);
   }
+  if (theirs.length === 0) return;
+  const now = await current(db, order);
+  if (charge.amount_refunded >= charge.amount && (now.status === "paid" || now.status === "partially_refunded")) {
+    await refundTheRest(env, db, now, charge.amount_refunded - now.refundedAmount, theirs, ctx);
+    return;
+  }
+  for (const refund of theirs) await unmatched(db, order, refund, ctx);
 }
 
-/** A dashboard refund of everything still refundable: the tickets not refunded yet go with it. */
-async function refundTheRest(env: Env, db: Db, order: OrderRow, refund: Stripe.Refund, ctx: RequestContext) {
+const current = async (db: Db, order: OrderRow) =>
+  (await db.select().from(orders).where(eq(orders.id, order.id)).get()) ?? order;
+
+async function unmatched(db: Db, order: OrderRow, refund: Stripe.Refund, ctx: RequestContext) {
+  await db
+    .insert(auditLog)
+    .values(
+      auditRow(ctx, {
+        id: `aud_${refund.id}_unmatched`,
+        eventId: order.eventId,
+        at: Date.now(),
+        action: "refund.unmatched",
+        subject: { type: "order", id: order.id },
+        data: { stripeRefundId: refund.id, amount: refund.amount, currency: refund.currency },
+      }),
+    )
+    .onConflictDoNothing();
+}
+
+/** The charge is refunded in full: the tickets not refunded yet go with the dashboard refunds. */
+async function refundTheRest(
+  env: Env,
+  db: Db,
+  order: OrderRow,
+  amount: number,
+  made: Stripe.Refund[],
+  ctx: RequestContext,
+) {
   const rest = await db
     .select({ id: tickets.id })
     .from(tickets)
     .where(and(eq(tickets.orderId, order.id), inArray(tickets.status, ["valid", "checked_in"])));
+  if (rest.length === 0) return;
   const now = Date.now();
+  const stripeRefundId = made.map((r) => r.id).join(",");
   const row = {
-    id: idFrom("rfd", await hmac(env.APP_SECRET, `refund\n${order.id}\nstripe:${refund.id}`)),
+    id: idFrom("rfd", await hmac(env.APP_SECRET, `refund\n${order.id}\nstripe-in-full`)),
     orderId: order.id,
     eventId: order.eventId,
     ticketIds: rest.map((t) => t.id).sort(),
-    amount: refund.amount,
+    amount,
     currency: order.currency,
     reason: "refunded in Stripe",
     status: "pending" as const,
     source: "stripe" as const,
-    stripeRefundId: refund.id,
+    stripeRefundId,
     failureReason: null,
     attempts: 0,
     createdAt: now,
     updatedAt: now,
   };
-  await db.insert(refunds).values(row).onConflictDoNothing();
-  await applyRefund(env, db, order, row, refund.id, ctx);
+  try {
+    const claimed = await claim(db, row);
+    if (claimed.status !== "succeeded") await applyRefund(env, db, order, claimed, stripeRefundId, ctx);
+  } catch (error) {
+    // Some tickets are in a refund of ours still under way: it settles them; the rest is audited.
+    if (!(error instanceof ApiError)) throw error;
+    for (const refund of made) await unmatched(db, order, refund, ctx);
+  }
 }
 
 /** `charge.dispute.created`: the order is flagged and the dispute audited (once per dispute). */
