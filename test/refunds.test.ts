@@ -246,24 +246,13 @@ describe("Stripe reports refunds and disputes", () => {
 });
 
 describe("refunds that meet each other", () => {
-  const fullyRefunded = (paymentIntent: string, amount: number, refunded: number) =>
-    stripeEvent("charge.refunded", {
-      id: `ch_${paymentIntent}`,
-      object: "charge",
-      payment_intent: paymentIntent,
-      amount,
-      amount_refunded: refunded,
-      refunded: refunded === amount,
-      currency: "eur",
-    });
-
   it("two dashboard refunds that together refund the whole charge void every ticket", async () => {
     const { event, orderId, session } = await paidOrder(stripe, 2, 2);
     stripe.dashboardRefund(session.payment_intent, 2500);
-    expect((await deliver(fullyRefunded(session.payment_intent, 5000, 2500))).status).toBe(200);
+    expect((await deliver(chargeRefunded(session.payment_intent, 2500, 5000))).status).toBe(200);
     expect((await readOrder(orderId)).status).toBe("paid");
     stripe.dashboardRefund(session.payment_intent, 2500);
-    expect((await deliver(fullyRefunded(session.payment_intent, 5000, 5000))).status).toBe(200);
+    expect((await deliver(chargeRefunded(session.payment_intent, 5000, 5000))).status).toBe(200);
     const order = await readOrder(orderId);
     expect(order).toMatchObject({ status: "refunded", refundedAmount: 5000 });
     expect(order.tickets.map((t: { status: string }) => t.status)).toEqual(["void", "void"]);
@@ -274,7 +263,7 @@ describe("refunds that meet each other", () => {
     const { event, orderId, session, tickets } = await paidOrder(stripe, 2, 2);
     expect((await refund(orderId, { ticketIds: [tickets[0]?.id as string] })).status).toBe(201);
     stripe.dashboardRefund(session.payment_intent, 2500);
-    expect((await deliver(fullyRefunded(session.payment_intent, 5000, 5000))).status).toBe(200);
+    expect((await deliver(chargeRefunded(session.payment_intent, 5000, 5000))).status).toBe(200);
     expect(await readOrder(orderId)).toMatchObject({ status: "refunded", refundedAmount: 5000 });
     expect((await availability(event.id))[0]?.available).toBe(2);
     expect(await auditActions(event.id, "order.refunded")).toHaveLength(2);
