@@ -48,6 +48,18 @@ describe("orders of an event", () => {
   });
 });
 
+it("a page of 200 orders comes whole (more than D1's 100 bound parameters)", async () => {
+  const event = await createEvent([{ name: "Free", capacity: 300, price: 0 }]);
+  const tierId = event.tiers[0]?.id as string;
+  await Promise.all(
+    Array.from({ length: 120 }, (_, i) => freeOrder(event.id, tierId, 1, { email: `g${i}@example.com` })),
+  );
+  const res = await api("GET", `/v1/events/${event.id}/orders?limit=200`, { token: ADMIN_TOKEN });
+  expect(res.status).toBe(200);
+  expect(res.body.orders).toHaveLength(120);
+  expect(res.body.orders.every((o: { tickets: unknown[] }) => o.tickets.length === 1)).toBe(true);
+});
+
 describe("attendees.csv", () => {
   it("has one row per ticket, with check-in times, and defuses spreadsheet formulas", async () => {
     const event = await createEvent([{ name: "Floor, standing", capacity: 10, price: 0 }]);

@@ -2,8 +2,9 @@
  * What an organiser reads about an event's buyers: its orders (newest first, paged, by status) and
  * the attendee export, one CSV row per ticket.
  */
-import { and, asc, desc, eq, gt, inArray, lt, or, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, lt, or, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { inJson } from "../db/in-json";
 import { orders, type TicketRow, tickets, tiers } from "../db/schema";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { toIsoOrNull } from "../lib/time";
@@ -34,7 +35,7 @@ export async function listOrders(db: Db, eventId: string, query: OrderListQuery)
           .select()
           .from(tickets)
           .where(
-            inArray(
+            inJson(
               tickets.orderId,
               page.map((o) => o.id),
             ),
