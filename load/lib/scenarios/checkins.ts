@@ -67,7 +67,11 @@ function doorEvent(ctx: ScenarioContext, key: string): Promise<Door> {
 }
 
 /** At least `n` ticket codes, never scanned: free orders of `TICKETS_PER_ORDER`, `ISSUE_CONCURRENCY` at a time. */
-async function issueTickets(ctx: ScenarioContext, door: Door, n: number): Promise<string[]> {
+export async function issueTickets(
+  ctx: ScenarioContext,
+  door: Pick<Door, "id" | "tierId">,
+  n: number,
+): Promise<string[]> {
   const codes: string[] = [];
   let orders = Math.ceil(n / TICKETS_PER_ORDER);
   const buyer = async () => {

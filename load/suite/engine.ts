@@ -1,0 +1,306 @@
+/**
+ * The load suite's engine, in the manner of k6: virtual users (VUs) that each run iterations in a closed
+ * loop, started along a linear ramp; an open-loop executor that starts work at a fixed rate; a barrier
+ * that releases VUs at the same instant; and the metrics every request feeds. Requests go through Node's
+ * fetch (undici, keep-alive connections); latencies go into HDR histograms (hdr-histogram-js computes
+ * the percentiles), one per request name, one for all requests and one for iterations. Status codes are
+ * counted per name; a status outside the request's expected ones, a 5xx or a network error fails it.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import * as hdr from "hdr-histogram-js";
+import { type CpuWindow, cpuWindow } from "../lib/processes.ts";
+
+/** Latencies in ms. */
+export interface Percentiles {
+  count: number;
+  min: number;
+  avg: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+/** A latency distribution, recorded in microseconds. */
+class Trend {
+  readonly #histogram = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
+
+  record(ms: number): void {
+    this.#histogram.recordValue(Math.max(1, Math.round(ms * 1000)));
+  }
+
+  summary(): Percentiles {
+    const h = this.#histogram;
+    const ms = (us: number) => Math.round(us / 100) / 10;
+    return {
+      count: h.totalCount,
+      min: h.totalCount ? ms(h.minNonZeroValue) : 0,
+      avg: ms(h.mean),
+      p50: ms(h.getValueAtPercentile(50)),
+      p90: ms(h.getValueAtPercentile(90)),
+      p95: ms(h.getValueAtPercentile(95)),
+      p99: ms(h.getValueAtPercentile(99)),
+      max: ms(h.maxValue),
+    };
+  }
+}
+
+export interface RequestStats {
+  latency: Trend;
+  /** Responses by status; network errors (no response) under `error`. */
+  statuses: Record<string, number>;
+  /** Responses whose status was not expected, plus network errors. */
+  failed: number;
+}
+
+export interface Check {
+  pass: number;
+  fail: number;
+}
+
+export class Metrics {
+  readonly requests = new Map<string, RequestStats>();
+  readonly all = new Trend();
+  readonly iterationDuration = new Trend();
+  readonly checks = new Map<string, Check>();
+  iterations = 0;
+  /** Iterations that threw (an unexpected answer the scenario could not go on from). */
+  iterationsInterrupted = 0;
+  vusMax = 0;
+  serverErrors = 0;
+  networkErrors = 0;
+  /** The first few errors and failed checks, for a diagnosis. */
+  readonly samples: string[] = [];
+  /** CPU used while the load ran: this process's, and its child processes' (a local server's workerd). */
+  cpu: CpuWindow | undefined;
+  readonly #startedAt = performance.now();
+  readonly #cpu = cpuWindow();
+  #endedAt: number | undefined;
+
+  /** Milliseconds since the metrics were made (the scenario's measured part starts then). */
+  elapsedMs(): number {
+    return (this.#endedAt ?? performance.now()) - this.#startedAt;
+  }
+
+  end(): void {
+    if (this.#endedAt !== undefined) return;
+    this.#endedAt = performance.now();
+    this.cpu = this.#cpu();
+  }
+
+  request(name: string): RequestStats {
+    let stats = this.requests.get(name);
+    if (!stats) {
+      stats = { latency: new Trend(), statuses: {}, failed: 0 };
+      this.requests.set(name, stats);
+    }
+    return stats;
+  }
+
+  /** k6's `check`: counts a pass or a fail under `name` and returns `ok`. */
+  check(name: string, ok: boolean, detail?: string): boolean {
+    const c = this.checks.get(name) ?? { pass: 0, fail: 0 };
+    if (ok) c.pass++;
+    else {
+      c.fail++;
+      this.sample(`check failed: ${name}${detail ? `: ${detail}` : ""}`);
+    }
+    this.checks.set(name, c);
+    return ok;
+  }
+
+  sample(message: string): void {
+    if (this.samples.length < 10) this.samples.push(message);
+  }
+
+  get httpReqs(): number {
+    let n = 0;
+    for (const s of this.requests.values()) n += Object.values(s.statuses).reduce((a, b) => a + b, 0);
+    return n;
+  }
+
+  get httpFailed(): number {
+    let n = 0;
+    for (const s of this.requests.values()) n += s.failed;
+    return n;
+  }
+}
+
+export interface RequestOptions {
+  /** Sent as `JSON.stringify(body)`. */
+  body?: unknown;
+  /** Sent as is (a signed webhook's exact bytes); wins over `body`. */
+  raw?: string;
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  headers?: Record<string, string>;
+  /** The statuses that count as success (k6's `expected_response`); any other fails the request. */
+  expect: readonly number[];
+}
+
+export interface Reply<T> {
+  /** 0 when no response came (network error or timeout). */
+  status: number;
+  /** The status is one of `expect`. */
+  ok: boolean;
+  /** The parsed JSON body (a problem+json document on an error), `null` without one. */
+  body: T;
+}
+
+export interface Http {
+  request<T = unknown>(name: string, method: string, path: string, options: RequestOptions): Promise<Reply<T>>;
+}
+
+/** A client for `baseUrl` that records every request in `metrics` under its name. */
+export function httpClient(baseUrl: string, metrics: Metrics, timeoutSeconds = 60): Http {
+  return {
+    async request<T>(name: string, method: string, path: string, options: RequestOptions): Promise<Reply<T>> {
+      const stats = metrics.request(name);
+      const headers: Record<string, string> = { ...options.headers };
+      if (options.token) headers.Authorization = `Bearer ${options.token}`;
+      const payload = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+      if (payload !== undefined) headers["Content-Type"] ??= "application/json";
+      const started = performance.now();
+      let status: number;
+      let text: string;
+      try {
+        const res = await fetch(new URL(path, baseUrl), {
+          method,
+          headers,
+          ...(payload === undefined ? {} : { body: payload }),
+          signal: AbortSignal.timeout(timeoutSeconds * 1000),
+        });
+        text = await res.text();
+        status = res.status;
+      } catch (error) {
+        stats.statuses.error = (stats.statuses.error ?? 0) + 1;
+        stats.failed++;
+        metrics.networkErrors++;
+        metrics.sample(`${name}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+        return { status: 0, ok: false, body: null as T };
+      }
+      const ms = performance.now() - started;
+      stats.latency.record(ms);
+      metrics.all.record(ms);
+      stats.statuses[status] = (stats.statuses[status] ?? 0) + 1;
+      const ok = options.expect.includes(status);
+      if (!ok) {
+        stats.failed++;
+        metrics.sample(`${name}: ${method} ${path} answered ${status}: ${text.slice(0, 300)}`);
+      }
+      if (status >= 500) metrics.serverErrors++;
+      let body: unknown = null;
+      try {
+        body = text ? JSON.parse(text) : null;
+      } catch {
+        body = null;
+      }
+      return { status, ok, body: body as T };
+    },
+  };
+}
+
+export interface VuOptions {
+  vus: number;
+  /** VU `i` starts at `i × rampSeconds / vus` (0: all at once). */
+  rampSeconds?: number;
+  /** No iteration starts after this many seconds (those under way finish); none: until every VU is done. */
+  durationSeconds?: number;
+  /** At most this many iterations per VU. */
+  iterationsPerVu?: number;
+  /** One iteration of VU `vu` (0-based), its `i`th; `"done"` ends this VU. */
+  iteration(vu: number, i: number): Promise<"done" | undefined>;
+}
+
+/** k6's ramping-vus executor, closed loop: each VU starts its next iteration when its last one ends. */
+export async function runVus(metrics: Metrics, options: VuOptions): Promise<void> {
+  const startedAt = performance.now();
+  const rampMs = (options.rampSeconds ?? 0) * 1000;
+  const deadline = options.durationSeconds === undefined ? Infinity : startedAt + options.durationSeconds * 1000;
+  const maxIterations = options.iterationsPerVu ?? Infinity;
+  let active = 0;
+  const vu = async (index: number) => {
+    const startAt = startedAt + (rampMs * index) / options.vus;
+    const wait = startAt - performance.now();
+    if (wait > 0) await sleep(wait);
+    active++;
+    metrics.vusMax = Math.max(metrics.vusMax, active);
+    try {
+      for (let i = 0; i < maxIterations && performance.now() < deadline; i++) {
+        const started = performance.now();
+        let outcome: "done" | undefined;
+        try {
+          outcome = await options.iteration(index, i);
+          metrics.iterations++;
+          metrics.iterationDuration.record(performance.now() - started);
+        } catch (error) {
+          metrics.iterationsInterrupted++;
+          metrics.sample(`iteration: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        if (outcome === "done") break;
+      }
+    } finally {
+      active--;
+    }
+  };
+  await Promise.all(Array.from({ length: options.vus }, (_, i) => vu(i)));
+  metrics.end();
+}
+
+/**
+ * k6's constant-arrival-rate executor, open loop: `run(item)` starts for each item at `rate` a second,
+ * whether or not the earlier ones have answered. `vusMax` is the most in flight at once.
+ */
+export async function runArrivals<T>(
+  metrics: Metrics,
+  options: { rate: number; items: readonly T[]; run(item: T, i: number): Promise<void> },
+): Promise<void> {
+  const startedAt = performance.now();
+  let inFlight = 0;
+  const started: Promise<void>[] = [];
+  for (const [i, item] of options.items.entries()) {
+    const wait = startedAt + (i * 1000) / options.rate - performance.now();
+    if (wait > 0) await sleep(wait);
+    inFlight++;
+    metrics.vusMax = Math.max(metrics.vusMax, inFlight);
+    const t0 = performance.now();
+    started.push(
+      options.run(item, i).then(
+        () => {
+          inFlight--;
+          metrics.iterations++;
+          metrics.iterationDuration.record(performance.now() - t0);
+        },
+        (error: unknown) => {
+          inFlight--;
+          metrics.iterationsInterrupted++;
+          metrics.sample(`iteration: ${error instanceof Error ? error.message : String(error)}`);
+        },
+      ),
+    );
+  }
+  await Promise.all(started);
+  metrics.end();
+}
+
+/** Releases all `parties` together once the last one arrives, then resets for the next round. */
+export class Barrier {
+  readonly #parties: number;
+  #waiting: (() => void)[] = [];
+
+  constructor(parties: number) {
+    this.#parties = parties;
+  }
+
+  arrive(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#waiting.push(resolve);
+      if (this.#waiting.length === this.#parties) {
+        const release = this.#waiting;
+        this.#waiting = [];
+        for (const r of release) r();
+      }
+    });
+  }
+}

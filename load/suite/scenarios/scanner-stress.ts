@@ -1,0 +1,69 @@
+/**
+ * scanner-stress: 5 scanners send 500 scans over 100 free tickets (smoke: 50 over 10), every ticket
+ * scanned 5 times in a shuffled order, so 400 are deliberate duplicates, some of them at the same
+ * moment at different gates. Each scanner takes the next scan when its last one is answered. Pass:
+ * 0 double admissions (no ticket answered 200 twice), every ticket admitted once, the rest 409
+ * ALREADY_CHECKED_IN, checkin p95 < 200 ms.
+ */
+import { httpClient, Metrics, runVus } from "../engine.ts";
+import { exactly, latencyBelow, type SuiteScenario } from "../scenario.ts";
+import { addScanners, createEvent, eventStats, freeTickets, shuffled } from "../setup.ts";
+
+export const scannerStress: SuiteScenario = {
+  name: "scanner-stress",
+  description: "5 scanners, 500 scans over 100 tickets (each scanned 5 times, shuffled)",
+  pays: false,
+  async run(ctx) {
+    const settings = ctx.smoke ? { scanners: 5, tickets: 10, scans: 50 } : { scanners: 5, tickets: 100, scans: 500 };
+    const event = await createEvent(ctx, "scanner-stress", { price: 0, capacity: settings.tickets });
+    const [codes, tokens] = await Promise.all([
+      freeTickets(ctx, event, settings.tickets),
+      addScanners(ctx, event.id, settings.scanners),
+    ]);
+    const scans = shuffled(Array.from({ length: settings.scans }, (_, i) => codes[i % codes.length] as string));
+    const admitted = new Map<string, number>();
+    const metrics = new Metrics();
+    const http = httpClient(ctx.baseUrl, metrics);
+    let next = 0;
+    await runVus(metrics, {
+      vus: settings.scanners,
+      async iteration(vu) {
+        const code = scans[next++];
+        if (code === undefined) return "done";
+        const r = await http.request<{ result?: string; code?: string }>("checkin", "POST", "/v1/checkins", {
+          body: { code },
+          token: tokens[vu],
+          expect: [200, 409],
+        });
+        if (r.status === 200) admitted.set(code, (admitted.get(code) ?? 0) + 1);
+        metrics.check(
+          "checkin: 200 admitted, or 409 ALREADY_CHECKED_IN",
+          (r.status === 200 && r.body.result === "admitted") ||
+            (r.status === 409 && r.body.code === "ALREADY_CHECKED_IN"),
+          `${r.status} ${r.body?.result ?? r.body?.code}`,
+        );
+        return next >= scans.length ? "done" : undefined;
+      },
+    });
+    const stats = await eventStats(ctx, event);
+    const doubles = [...admitted.values()].filter((n) => n > 1).length;
+    const admittedOnce = [...admitted.values()].filter((n) => n === 1).length;
+    return {
+      eventId: event.id,
+      settings,
+      metrics,
+      facts: {
+        ticketsAdmittedOnce: admittedOnce,
+        ticketsAdmittedTwiceOrMore: doubles,
+        statsCheckins: stats.checkins,
+        tierCheckedIn: stats.tier.checkedIn,
+      },
+      thresholds: [
+        exactly("double admissions", doubles, 0),
+        exactly("tickets admitted exactly once", admittedOnce, settings.tickets),
+        exactly("admitted (stats)", stats.checkins.admitted, settings.tickets),
+        latencyBelow(metrics, "checkin", 95, 200),
+      ],
+    };
+  },
+};

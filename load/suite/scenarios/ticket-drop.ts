@@ -1,0 +1,66 @@
+/**
+ * ticket-drop: 0 → 500 VUs in 10 s (smoke: 50 in 5 s) on one tier of 1,000 (smoke: 100); each buys
+ * one ticket after another (reserve → checkout → signed webhook) until it is refused SOLD_OUT. Pass:
+ * no oversell, every 200 webhook a paid order; reported: sell-out time (first SOLD_OUT, last ticket
+ * paid), tickets and requests a second, latency per request.
+ */
+import { httpClient, Metrics, runVus } from "../engine.ts";
+import { exactly, type SuiteScenario } from "../scenario.ts";
+import { buy, createEvent, saleFacts } from "../setup.ts";
+
+export const ticketDrop: SuiteScenario = {
+  name: "ticket-drop",
+  description: "0 → 500 VUs in 10 s on one tier of 1,000, buying until sold out",
+  pays: true,
+  async run(ctx) {
+    const settings = ctx.smoke
+      ? { vus: 50, rampSeconds: 5, capacity: 100, maxSeconds: 60 }
+      : { vus: 500, rampSeconds: 10, capacity: 1000, maxSeconds: 300 };
+    const event = await createEvent(ctx, "ticket-drop", { price: 2500, capacity: settings.capacity });
+    const metrics = new Metrics();
+    const http = httpClient(ctx.baseUrl, metrics);
+    const paidByClients = new Set<string>();
+    let firstSoldOutMs: number | null = null;
+    let lastPaidMs: number | null = null;
+    await runVus(metrics, {
+      vus: settings.vus,
+      rampSeconds: settings.rampSeconds,
+      // A safety net: a sale that never sells out ends here (and fails its thresholds).
+      durationSeconds: settings.maxSeconds,
+      async iteration() {
+        const purchase = await buy(http, metrics, ctx.webhookSecret, event);
+        if (purchase.kind === "paid") {
+          paidByClients.add(purchase.order.orderId);
+          lastPaidMs = metrics.elapsedMs();
+        }
+        if (purchase.kind === "sold_out") {
+          firstSoldOutMs ??= metrics.elapsedMs();
+          return "done";
+        }
+        return undefined;
+      },
+    });
+    const { paidOrderIds, facts } = await saleFacts(ctx, event);
+    const lost = [...paidByClients].filter((id) => !paidOrderIds.has(id)).length;
+    const seconds = (ms: number | null) => (ms === null ? null : Math.round(ms / 10) / 100);
+    const paidSeconds = seconds(lastPaidMs);
+    return {
+      eventId: event.id,
+      settings,
+      metrics,
+      facts: {
+        ...facts,
+        paidByClients: paidByClients.size,
+        lostPayments: lost,
+        firstSoldOutSeconds: seconds(firstSoldOutMs),
+        lastTicketPaidSeconds: paidSeconds,
+        ticketsPaidPerSecond: paidSeconds ? Math.round((paidByClients.size / paidSeconds) * 10) / 10 : null,
+      },
+      thresholds: [
+        exactly("tickets oversold", facts.oversold, 0),
+        exactly("lost payments (webhook 200, order not paid)", lost, 0),
+        exactly("tickets sold (the tier sold out, every hold paid)", facts.tier.sold, settings.capacity),
+      ],
+    };
+  },
+};

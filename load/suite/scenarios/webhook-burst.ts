@@ -1,0 +1,130 @@
+/**
+ * webhook-burst: Stripe's signed `checkout.session.completed` for 50 pending orders at 5 a second,
+ * then the same 50 events again (same ids and bodies, signed anew, as Stripe redelivers them) mixed
+ * with 10 badly signed ones (wrong secret, altered body, stale timestamp, no or malformed header), each
+ * for one of 10 further pending orders; all at the same rate (smoke: 10 at 10/s, 10 duplicates, 2 bad).
+ * Pass: each of the 50 orders paid once (one `order.paid` in the audit log, one ticket), the 10 others
+ * still unpaid, originals and duplicates 200, bad ones 400, p95 < 1 s.
+ */
+import { type PendingOrder, paidWebhook, pendingOrders, stripeSignature } from "../../lib/scenarios/buyers.ts";
+import { httpClient, Metrics, runArrivals } from "../engine.ts";
+import { exactly, latencyBelow, type SuiteScenario } from "../scenario.ts";
+import { auditEntries, createEvent, saleFacts } from "../setup.ts";
+
+type Delivery = {
+  kind: "original" | "duplicate" | "bad signature";
+  orderId: string;
+  body: string;
+  headers: () => Record<string, string>;
+};
+
+/** Five ways to get Stripe's signature wrong; each must be refused with 400 and change nothing. */
+function badlySigned(secret: string, order: PendingOrder, i: number): Delivery {
+  const { body } = paidWebhook(secret, order);
+  const now = () => Math.floor(Date.now() / 1000);
+  const json = { "Content-Type": "application/json" };
+  const variants: (() => { body: string; headers: () => Record<string, string> })[] = [
+    () => ({ body, headers: () => ({ ...json, "Stripe-Signature": stripeSignature(`${secret}-not`, body) }) }),
+    () => ({
+      // Signed, then altered: a cheaper amount.
+      body: body.replace(`"amount_total":${order.amount}`, `"amount_total":1`),
+      headers: () => ({ ...json, "Stripe-Signature": stripeSignature(secret, body) }),
+    }),
+    () => ({ body, headers: () => ({ ...json, "Stripe-Signature": stripeSignature(secret, body, now() - 600) }) }),
+    () => ({ body, headers: () => json }),
+    () => ({ body, headers: () => ({ ...json, "Stripe-Signature": "t=not-a-time,v1=zz" }) }),
+  ];
+  const variant = (variants[i % variants.length] as (typeof variants)[number])();
+  return { kind: "bad signature", orderId: order.orderId, ...variant };
+}
+
+export const webhookBurst: SuiteScenario = {
+  name: "webhook-burst",
+  description: "50 signed checkout.session.completed at 5/s, the same 50 again, 10 badly signed",
+  pays: true,
+  async run(ctx) {
+    const settings = ctx.smoke ? { orders: 10, bad: 2, ratePerSecond: 10 } : { orders: 50, bad: 10, ratePerSecond: 5 };
+    const event = await createEvent(ctx, "webhook-burst", { price: 2500, capacity: settings.orders + settings.bad });
+    const orders = await pendingOrders(ctx, event, settings.orders + settings.bad, 16);
+    const good = orders.slice(0, settings.orders);
+    const unpaid = orders.slice(settings.orders);
+    const originals: Delivery[] = good.map((order) => {
+      const { body } = paidWebhook(ctx.webhookSecret, order);
+      return {
+        kind: "original",
+        orderId: order.orderId,
+        body,
+        // Signed when sent, as Stripe signs every delivery.
+        headers: () => ({
+          "Content-Type": "application/json",
+          "Stripe-Signature": stripeSignature(ctx.webhookSecret, body),
+        }),
+      };
+    });
+    const duplicates: Delivery[] = originals.map((d) => ({ ...d, kind: "duplicate" }));
+    const bad = unpaid.map((order, i) => badlySigned(ctx.webhookSecret, order, i));
+    // The duplicates, with a bad one after every few.
+    const every = Math.ceil(duplicates.length / Math.max(1, bad.length));
+    const left = [...bad];
+    const second = duplicates.flatMap((d, i) =>
+      (i + 1) % every === 0 && left.length > 0 ? [d, left.shift() as Delivery] : [d],
+    );
+    second.push(...left);
+    const stream = [...originals, ...second];
+
+    const metrics = new Metrics();
+    const http = httpClient(ctx.baseUrl, metrics);
+    await runArrivals(metrics, {
+      rate: settings.ratePerSecond,
+      items: stream,
+      async run(d) {
+        const expect = d.kind === "bad signature" ? 400 : 200;
+        const r = await http.request<{ code?: string }>(`webhook ${d.kind}`, "POST", "/v1/webhooks/stripe", {
+          raw: d.body,
+          headers: d.headers(),
+          expect: [expect],
+        });
+        metrics.check(
+          d.kind === "bad signature" ? "bad signature: 400 WEBHOOK_SIGNATURE_INVALID" : `${d.kind}: 200`,
+          r.status === expect && (expect === 200 || r.body?.code === "WEBHOOK_SIGNATURE_INVALID"),
+          `${r.status} ${r.body?.code ?? ""}`,
+        );
+      },
+    });
+
+    const [{ paidOrderIds, facts }, paidEntries] = await Promise.all([
+      saleFacts(ctx, event),
+      auditEntries(ctx, event.id, "order.paid"),
+    ]);
+    const paidTimes = new Map<string, number>();
+    for (const e of paidEntries) paidTimes.set(e.subject.id, (paidTimes.get(e.subject.id) ?? 0) + 1);
+    const fulfilledOnce = good.filter((o) => paidOrderIds.has(o.orderId) && paidTimes.get(o.orderId) === 1).length;
+    const fulfilledTwice = [...paidTimes.values()].filter((n) => n > 1).length;
+    const badPaid = unpaid.filter((o) => paidOrderIds.has(o.orderId) || paidTimes.has(o.orderId)).length;
+    const count = (kind: Delivery["kind"], status: number) =>
+      metrics.requests.get(`webhook ${kind}`)?.statuses[status] ?? 0;
+    return {
+      eventId: event.id,
+      settings: { ...settings, deliveries: stream.length },
+      metrics,
+      facts: {
+        ...facts,
+        orderPaidAuditEntries: paidEntries.length,
+        fulfilledOnce,
+        fulfilledTwice,
+        badOrdersPaid: badPaid,
+      },
+      thresholds: [
+        exactly("orders fulfilled exactly once", fulfilledOnce, settings.orders),
+        exactly("orders fulfilled twice or more", fulfilledTwice, 0),
+        exactly("order.paid audit entries", paidEntries.length, settings.orders),
+        exactly("tickets of paid orders", facts.ticketsOfPaidOrders, settings.orders),
+        exactly("originals answered 200", count("original", 200), settings.orders),
+        exactly("duplicates answered 200", count("duplicate", 200), settings.orders),
+        exactly("bad signatures answered 400", count("bad signature", 400), settings.bad),
+        exactly("orders paid by a bad signature", badPaid, 0),
+        latencyBelow(metrics, null, 95, 1000),
+      ],
+    };
+  },
+};
