@@ -4,6 +4,7 @@ import { cors } from "hono/cors";
 import { ApiError } from "./lib/errors";
 import { internalProblem, problem } from "./lib/problem";
 import { requestContext } from "./middleware/context";
+import { openApiRoutes } from "./openapi";
 import { auditRoutes } from "./routes/audit";
 import { availabilityRoutes } from "./routes/availability";
 import { checkinRoutes } from "./routes/checkins";
@@ -63,6 +64,7 @@ export const app = new Hono<{ Bindings: Env }>()
   )
   .use((c, next) => (largerBodyLimits[c.req.path] ?? apiBodyLimit)(c, next))
   .route("/", health)
+  .route("/", openApiRoutes)
   .route("/", checkoutPages)
   .route("/", scanPage)
   .route("/", eventRoutes)
