@@ -4,17 +4,21 @@
  * server: the deploy bundle, the Stripe simulator, fresh state and secrets) and stops it, with every
  * process it started, at the end. Each scenario runs on its own fresh event, then the event's verify
  * checks are read; a k6-style summary is printed and load/results/load-<scenario>-<timestamp>.json
- * written. Exit status 1 if any threshold or verify check failed. See `--help`.
+ * written. Besides each scenario's own thresholds, every scenario must show no failed check, no
+ * interrupted iteration, no 5xx and no network error. Exit status 1 if any threshold or verify check
+ * failed, or a process was left running. See `--help`.
  */
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { descendants } from "./lib/processes.ts";
+import { descendants, type ProcInfo } from "./lib/processes.ts";
 import { gitInfo, machineInfo, writeResults } from "./lib/report.ts";
 import { scenarioContext } from "./lib/scenarios/context.ts";
 import { type Server, startServer } from "./lib/servers.ts";
 import { Workspace } from "./lib/workspace.ts";
+import { killRunningWrangler } from "./lib/wrangler-cli.ts";
 import { formatReport, type ScenarioReport, summarise } from "./suite/report.ts";
-import { decides, type SuiteContext, type SuiteScenario } from "./suite/scenario.ts";
+import { correctness, decides, type SuiteContext, type SuiteScenario } from "./suite/scenario.ts";
 import { SUITE } from "./suite/scenarios/index.ts";
 import { verifyEvent } from "./suite/setup.ts";
 
@@ -103,7 +107,7 @@ async function runScenario(scenario: SuiteScenario, ctx: SuiteContext, local: bo
       settings: outcome.settings,
       summary: summarise(outcome.metrics, local),
       facts: outcome.facts,
-      thresholds: outcome.thresholds,
+      thresholds: [...correctness(outcome.metrics), ...outcome.thresholds],
       samples: outcome.metrics.samples,
     });
     report.verify = await verifyEvent(ctx, outcome.eventId);
@@ -177,25 +181,38 @@ function overview(reports: ScenarioReport[], seconds: number): string {
   ].join("\n");
 }
 
+/** Kills what this run started that is still running, a build under way included; returns it. */
+function killLeftovers(): ProcInfo[] {
+  killRunningWrangler();
+  const left = descendants();
+  for (const p of left) {
+    try {
+      process.kill(p.pid, "SIGKILL");
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return left;
+}
+
 async function main(): Promise<number> {
   const opts = options();
   const startedAt = performance.now();
   let workspace: Workspace | undefined;
   let server: Server | undefined;
-  const cleanUp = async () => {
-    await server?.stop().catch((e: unknown) => log(`stopping the server: ${String(e)}`));
-    server = undefined;
-    await workspace?.dispose().catch(() => undefined);
-    workspace = undefined;
-  };
+  // On Ctrl-C, Miniflare's own SIGINT handler (added once the server starts, after this one) exits at
+  // once, so an interrupt cleans up synchronously: every process this run started, then the workspace.
   const interrupt = (signal: NodeJS.Signals) => {
     log(`\n${signal}: stopping the service and cleaning up`);
-    void cleanUp().finally(() => process.exit(130));
+    killLeftovers();
+    if (workspace) rmSync(workspace.dir, { recursive: true, force: true, maxRetries: 3 });
+    process.exit(130);
   };
   process.once("SIGINT", interrupt);
   process.once("SIGTERM", interrupt);
 
   let reports: ScenarioReport[];
+  let stray: ProcInfo[];
   try {
     if (opts.url) {
       const res = await fetch(new URL("/healthz", opts.url), { signal: AbortSignal.timeout(10_000) });
@@ -210,24 +227,14 @@ async function main(): Promise<number> {
     }
     reports = await runSuite(opts, server);
   } finally {
-    await cleanUp();
+    await server?.stop().catch((e: unknown) => log(`stopping the server: ${String(e)}`));
+    stray = killLeftovers();
+    for (const p of stray) log(`✘ process left running: ${p.pid} ${p.name}; killed`);
+    await workspace?.dispose().catch(() => undefined);
   }
 
-  let ok = reports.every((r) => r.ok);
-  const stray = descendants();
-  if (stray.length > 0) {
-    ok = false;
-    log(`\n✘ processes left running: ${stray.map((p) => `${p.pid} ${p.name}`).join(", ")}; killing them`);
-    for (const p of stray) {
-      try {
-        process.kill(p.pid, "SIGKILL");
-      } catch {
-        // gone meanwhile
-      }
-    }
-  }
   console.log(overview(reports, (performance.now() - startedAt) / 1000));
-  return ok ? 0 : 1;
+  return reports.every((r) => r.ok) && stray.length === 0 ? 0 : 1;
 }
 
 main().then(

@@ -26,6 +26,14 @@ export function wranglerEnv(workspace: Workspace, extra: Record<string, string> 
   return env;
 }
 
+/** The process groups of the wrangler commands under way (each runs in its own, detached). */
+const running = new Set<number>();
+
+/** Kills every wrangler command under way with all it started (on an interrupt: Ctrl-C does not reach them). */
+export function killRunningWrangler(): void {
+  for (const pgid of running) killGroup(pgid);
+}
+
 /** Runs a wrangler command to completion, its output to `logFile`; throws with the log's tail on failure. */
 export async function runWrangler(
   workspace: Workspace,
@@ -35,6 +43,7 @@ export async function runWrangler(
 ): Promise<void> {
   const fd = openSync(logFile, "a");
   let timer: NodeJS.Timeout | undefined;
+  let pgid: number | undefined;
   try {
     const child = spawn(process.execPath, [WRANGLER, ...args], {
       cwd: workspace.root,
@@ -44,6 +53,8 @@ export async function runWrangler(
       // Its own process group, so that a hung command can be ended with everything it started.
       detached: true,
     });
+    pgid = child.pid;
+    if (pgid !== undefined) running.add(pgid);
     const code = await new Promise<number | string | null>((resolve, reject) => {
       child.once("error", reject);
       child.once("exit", (c, signal) => resolve(c ?? signal));
@@ -54,6 +65,7 @@ export async function runWrangler(
     if (code !== 0) throw new Error(`wrangler ${args.join(" ")} ended with ${code}\n${tail(logFile)}`);
   } finally {
     clearTimeout(timer);
+    if (pgid !== undefined) running.delete(pgid);
     closeSync(fd);
   }
 }

@@ -6,6 +6,7 @@
  * the percentiles), one per request name, one for all requests and one for iterations. Status codes are
  * counted per name; a status outside the request's expected ones, a 5xx or a network error fails it.
  */
+import { randomInt } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as hdr from "hdr-histogram-js";
 import { type CpuWindow, cpuWindow } from "../lib/processes.ts";
@@ -41,7 +42,8 @@ class Trend {
       p90: ms(h.getValueAtPercentile(90)),
       p95: ms(h.getValueAtPercentile(95)),
       p99: ms(h.getValueAtPercentile(99)),
-      max: ms(h.maxValue),
+      // Read like the percentiles (the top of the highest bucket), so that p99 ≤ max.
+      max: ms(h.getValueAtPercentile(100)),
     };
   }
 }
@@ -114,6 +116,14 @@ export class Metrics {
     if (this.samples.length < 10) this.samples.push(message);
   }
 
+  get checksPassed(): number {
+    return [...this.checks.values()].reduce((n, c) => n + c.pass, 0);
+  }
+
+  get checksFailed(): number {
+    return [...this.checks.values()].reduce((n, c) => n + c.fail, 0);
+  }
+
   get httpReqs(): number {
     let n = 0;
     for (const s of this.requests.values()) n += Object.values(s.statuses).reduce((a, b) => a + b, 0);
@@ -135,14 +145,17 @@ export interface RequestOptions {
   /** Sent as `Authorization: Bearer <token>`. */
   token?: string;
   headers?: Record<string, string>;
-  /** The statuses that count as success (k6's `expected_response`); any other fails the request. */
-  expect: readonly number[];
+  /** What counts as success (k6's `expected_response`); any other answer fails the request. */
+  expect: readonly Expected[];
 }
+
+/** A status, or a status with the problem document's `code` (e.g. `"409 SOLD_OUT"`: any other 409 fails). */
+export type Expected = number | `${number} ${string}`;
 
 export interface Reply<T> {
   /** 0 when no response came (network error or timeout). */
   status: number;
-  /** The status is one of `expect`. */
+  /** The answer is one of `expect`. */
   ok: boolean;
   /** The parsed JSON body (a problem+json document on an error), `null` without one. */
   body: T;
@@ -184,18 +197,19 @@ export function httpClient(baseUrl: string, metrics: Metrics, timeoutSeconds = 6
       stats.latency.record(ms);
       metrics.all.record(ms);
       stats.statuses[status] = (stats.statuses[status] ?? 0) + 1;
-      const ok = options.expect.includes(status);
-      if (!ok) {
-        stats.failed++;
-        metrics.sample(`${name}: ${method} ${path} answered ${status}: ${text.slice(0, 300)}`);
-      }
-      if (status >= 500) metrics.serverErrors++;
       let body: unknown = null;
       try {
         body = text ? JSON.parse(text) : null;
       } catch {
         body = null;
       }
+      const code = (body as { code?: unknown } | null)?.code;
+      const ok = options.expect.some((e) => e === status || e === `${status} ${code}`);
+      if (!ok) {
+        stats.failed++;
+        metrics.sample(`${name}: ${method} ${path} answered ${status}: ${text.slice(0, 300)}`);
+      }
+      if (status >= 500) metrics.serverErrors++;
       return { status, ok, body: body as T };
     },
   };
@@ -284,7 +298,10 @@ export async function runArrivals<T>(
   metrics.end();
 }
 
-/** Releases all `parties` together once the last one arrives, then resets for the next round. */
+/**
+ * Releases all `parties` together once the last one arrives, in a random order (so that the first to
+ * arrive is not always the first to go), then resets for the next round.
+ */
 export class Barrier {
   readonly #parties: number;
   #waiting: (() => void)[] = [];
@@ -299,8 +316,18 @@ export class Barrier {
       if (this.#waiting.length === this.#parties) {
         const release = this.#waiting;
         this.#waiting = [];
-        for (const r of release) r();
+        for (const r of shuffled(release)) r();
       }
     });
   }
+}
+
+/** A copy of `items` in random order (Fisher–Yates). */
+export function shuffled<T>(items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
 }

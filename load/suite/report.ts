@@ -3,6 +3,7 @@
  * http_req_duration per request name, http_req_failed, checks), its thresholds and the event's verify
  * checks, as the JSON written to load/results/ and as a k6-style text summary.
  */
+import { round } from "../lib/processes.ts";
 import type { Metrics, Percentiles } from "./engine.ts";
 import { decides, type Threshold } from "./scenario.ts";
 import type { Verify } from "./setup.ts";
@@ -29,8 +30,6 @@ export interface ScenarioReport {
   ok: boolean;
 }
 
-const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
-
 /** The measured figures of a scenario. */
 export function summarise(metrics: Metrics, local: boolean) {
   const seconds = metrics.elapsedMs() / 1000;
@@ -40,9 +39,6 @@ export function summarise(metrics: Metrics, local: boolean) {
       return [name, { count, failed: s.failed, statuses: s.statuses, latencyMs: s.latency.summary() }];
     }),
   );
-  const checks = Object.fromEntries(metrics.checks);
-  const passed = [...metrics.checks.values()].reduce((a, c) => a + c.pass, 0);
-  const failed = [...metrics.checks.values()].reduce((a, c) => a + c.fail, 0);
   return {
     durationSeconds: round(seconds, 2),
     vusMax: metrics.vusMax,
@@ -57,7 +53,7 @@ export function summarise(metrics: Metrics, local: boolean) {
     networkErrors: metrics.networkErrors,
     httpReqDurationMs: metrics.all.summary(),
     requests: byName,
-    checks: { passed, failed, byName: checks },
+    checks: { passed: metrics.checksPassed, failed: metrics.checksFailed, byName: Object.fromEntries(metrics.checks) },
     /** In % of one core; the server's is null when it is not a local child process (--url). */
     cpu: {
       server: local ? (metrics.cpu?.serverCpuPercent ?? null) : null,

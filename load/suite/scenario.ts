@@ -1,7 +1,8 @@
 /**
  * What a suite scenario is (it sets up its own fresh event, runs its load and returns its metrics and
- * thresholds; the runner then calls verify and reports), and the thresholds it can state: latency
- * percentiles read from the engine's histograms, error rates, and exact counts.
+ * thresholds; the runner adds the correctness ones every scenario must meet, calls verify and
+ * reports), and the thresholds it can state: latency percentiles read from the engine's histograms,
+ * error rates, and exact counts.
  */
 import type { ScenarioContext } from "../lib/scenarios/context.ts";
 import type { Metrics } from "./engine.ts";
@@ -74,11 +75,15 @@ export function exactly(name: string, actual: number, expected: number): Thresho
   return { name: `${name} = ${expected}`, ok: actual === expected, actual: String(actual) };
 }
 
-export function atMost(name: string, actual: number, max: number): Threshold {
-  return { name: `${name} ≤ ${max}`, ok: actual <= max, actual: String(actual) };
-}
-
-/** 5xx responses and network errors: none. */
-export function noServerErrors(metrics: Metrics): Threshold {
-  return exactly("responses 5xx", metrics.serverErrors, 0);
+/**
+ * What every run must show, whatever its scenario (the runner adds these): no failed check, no
+ * iteration cut short by an answer it could not go on from, no 5xx and no network error.
+ */
+export function correctness(metrics: Metrics): Threshold[] {
+  return [
+    exactly("checks failed", metrics.checksFailed, 0),
+    exactly("iterations interrupted", metrics.iterationsInterrupted, 0),
+    exactly("responses 5xx", metrics.serverErrors, 0),
+    exactly("network errors", metrics.networkErrors, 0),
+  ];
 }

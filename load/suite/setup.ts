@@ -5,7 +5,6 @@
  * tickets, the tier's counters, the audit log, and the event's verify checks. Set-up and read-backs go
  * through the context's API client, off the clock; only purchases and scans are measured.
  */
-import { randomInt } from "node:crypto";
 import {
   type BenchEvent,
   CHECKOUT_BODY,
@@ -18,7 +17,8 @@ import {
 } from "../lib/scenarios/buyers.ts";
 import { issueTickets } from "../lib/scenarios/checkins.ts";
 import type { ScenarioContext } from "../lib/scenarios/context.ts";
-import type { Http, Metrics } from "./engine.ts";
+import type { Expected, Http, Metrics } from "./engine.ts";
+import { exactly, type Threshold } from "./scenario.ts";
 
 /** A fresh event with one tier (`price` 0: free, paid at checkout). */
 export async function createEvent(
@@ -69,24 +69,30 @@ export type Purchase =
   | { kind: "sold_out" }
   | { kind: "failed"; step: "reserve" | "checkout" | "webhook" };
 
+/** What a reservation may answer when the tier can sell out: 201, or 409 with a sell-out's code. */
+const RESERVE_OR_SOLD_OUT: readonly Expected[] = [201, "409 SOLD_OUT", "409 SEAT_UNAVAILABLE"];
+
 /**
- * One buyer's purchase of one ticket, each step timed under its name: reserve (201, or 409 SOLD_OUT),
- * check out (201, pending payment), and Stripe's signed `checkout.session.completed` (200: paid).
+ * One buyer's purchase of one ticket, each step timed under its name: reserve (201; or, where the tier
+ * `canSellOut`, 409 SOLD_OUT or SEAT_UNAVAILABLE; any other answer fails), check out (201, pending
+ * payment), and Stripe's signed `checkout.session.completed` (200: paid).
  */
-export async function buy(http: Http, metrics: Metrics, webhookSecret: string, event: BenchEvent): Promise<Purchase> {
+export async function buy(
+  http: Http,
+  metrics: Metrics,
+  webhookSecret: string,
+  event: BenchEvent,
+  canSellOut: boolean,
+): Promise<Purchase> {
   const r = await http.request<Reservation & { code?: string }>(
     "reserve",
     "POST",
     `/v1/events/${event.id}/reservations`,
-    { raw: reservationBody(event), expect: [201, 409] },
+    { raw: reservationBody(event), expect: canSellOut ? RESERVE_OR_SOLD_OUT : [201] },
   );
-  if (r.status === 409) {
-    metrics.check("reserve: 201, or 409 SOLD_OUT", r.body?.code === "SOLD_OUT", `409 ${r.body?.code}`);
-    return r.body?.code === "SOLD_OUT" ? { kind: "sold_out" } : { kind: "failed", step: "reserve" };
-  }
-  if (!metrics.check("reserve: 201, or 409 SOLD_OUT", r.ok, `status ${r.status}`)) {
-    return { kind: "failed", step: "reserve" };
-  }
+  const expected = canSellOut ? "reserve: 201, or 409 SOLD_OUT | SEAT_UNAVAILABLE" : "reserve: 201";
+  if (!metrics.check(expected, r.ok, `${r.status} ${r.body?.code ?? ""}`)) return { kind: "failed", step: "reserve" };
+  if (r.status === 409) return { kind: "sold_out" };
   const c = await http.request<CheckoutAnswer>("checkout", "POST", `/v1/reservations/${r.body.id}/checkout`, {
     raw: CHECKOUT_BODY,
     token: r.body.token,
@@ -101,6 +107,31 @@ export async function buy(http: Http, metrics: Metrics, webhookSecret: string, e
   const w = await http.request("webhook", "POST", "/v1/webhooks/stripe", { raw: body, headers, expect: [200] });
   if (!metrics.check("webhook: 200", w.ok, `status ${w.status}`)) return { kind: "failed", step: "webhook" };
   return { kind: "paid", order: pending };
+}
+
+/**
+ * One scan at the door, timed as `checkin`: `admitted` (200 admitted), `refused` (409
+ * ALREADY_CHECKED_IN, the ticket was in already) or `failed` (any other answer: a failed check).
+ */
+export async function scan(
+  http: Http,
+  metrics: Metrics,
+  code: string,
+  scannerToken: string,
+): Promise<"admitted" | "refused" | "failed"> {
+  const r = await http.request<{ result?: string; code?: string }>("checkin", "POST", "/v1/checkins", {
+    body: { code },
+    token: scannerToken,
+    expect: [200, "409 ALREADY_CHECKED_IN"],
+  });
+  const admitted = r.status === 200 && r.body?.result === "admitted";
+  const refused = r.ok && r.status === 409;
+  metrics.check(
+    "checkin: 200 admitted, or 409 ALREADY_CHECKED_IN",
+    admitted || refused,
+    `${r.status} ${r.body?.result ?? r.body?.code}`,
+  );
+  return admitted ? "admitted" : refused ? "refused" : "failed";
 }
 
 /** Pays `orders` with signed webhooks, off the clock, `concurrency` at a time (to seed an event). */
@@ -122,26 +153,29 @@ export interface PaidOrder {
   tickets: { id: string; code: string; status: string }[];
 }
 
-/**
- * Every paid order of the event with its tickets (`GET …/orders?status=paid`, 100 a page: a page of
- * more than 100 orders answered 500 when this was written, its tickets query binding one parameter per
- * order, past D1's 100).
- */
-export async function paidOrders(ctx: ScenarioContext, eventId: string): Promise<PaidOrder[]> {
-  const orders: PaidOrder[] = [];
+/** Every paid order of the event with its tickets. */
+export function paidOrders(ctx: ScenarioContext, eventId: string): Promise<PaidOrder[]> {
+  return everyPage(ctx, `/v1/events/${eventId}/orders`, { status: "paid" }, "orders");
+}
+
+/** Every item of a paginated list (200 a page, the most the API gives), the page's items under `key`. */
+async function everyPage<K extends string, T>(
+  ctx: ScenarioContext,
+  path: string,
+  filter: Record<string, string>,
+  key: K,
+): Promise<T[]> {
+  const items: T[] = [];
   let cursor: string | null = null;
   do {
-    const query = new URLSearchParams({ status: "paid", limit: "100", ...(cursor ? { cursor } : {}) });
-    const page: { orders: PaidOrder[]; nextCursor: string | null } = await ctx.api(
-      "GET",
-      `/v1/events/${eventId}/orders?${query}`,
-      undefined,
-      { token: ctx.adminToken },
-    );
-    orders.push(...page.orders);
+    const query = new URLSearchParams({ ...filter, limit: "200", ...(cursor ? { cursor } : {}) });
+    const page: Record<K, T[]> & { nextCursor: string | null } = await ctx.api("GET", `${path}?${query}`, undefined, {
+      token: ctx.adminToken,
+    });
+    items.push(...page[key]);
     cursor = page.nextCursor;
   } while (cursor);
-  return orders;
+  return items;
 }
 
 export interface TierStats {
@@ -184,27 +218,28 @@ export async function saleFacts(ctx: ScenarioContext, event: BenchEvent) {
   };
 }
 
+/**
+ * A sale read back once its buyers are done: saleFacts, with the payments the buyers saw accepted
+ * (webhook 200) that the service lost, and the two thresholds every sale must meet.
+ */
+export async function checkSale(ctx: ScenarioContext, event: BenchEvent, paidByClients: Set<string>) {
+  const { paidOrderIds, facts } = await saleFacts(ctx, event);
+  const lost = [...paidByClients].filter((id) => !paidOrderIds.has(id)).length;
+  const thresholds: Threshold[] = [
+    exactly("tickets oversold", facts.oversold, 0),
+    exactly("lost payments (webhook 200, order not paid)", lost, 0),
+  ];
+  return { facts: { ...facts, paidByClients: paidByClients.size, lostPayments: lost }, thresholds };
+}
+
 export interface AuditEntry {
   action: string;
   subject: { type: string; id: string };
 }
 
-/** Every entry of one action in the event's audit log (200 a page). */
-export async function auditEntries(ctx: ScenarioContext, eventId: string, action: string): Promise<AuditEntry[]> {
-  const entries: AuditEntry[] = [];
-  let cursor: string | null = null;
-  do {
-    const query = new URLSearchParams({ action, limit: "200", ...(cursor ? { cursor } : {}) });
-    const page: { entries: AuditEntry[]; nextCursor: string | null } = await ctx.api(
-      "GET",
-      `/v1/events/${eventId}/audit?${query}`,
-      undefined,
-      { token: ctx.adminToken },
-    );
-    entries.push(...page.entries);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return entries;
+/** Every entry of one action in the event's audit log. */
+export function auditEntries(ctx: ScenarioContext, eventId: string, action: string): Promise<AuditEntry[]> {
+  return everyPage(ctx, `/v1/events/${eventId}/audit`, { action }, "entries");
 }
 
 export interface Verify {
@@ -215,14 +250,4 @@ export interface Verify {
 /** The event's inventory invariants (`GET /v1/events/:id/verify`). */
 export function verifyEvent(ctx: ScenarioContext, eventId: string): Promise<Verify> {
   return ctx.api<Verify>("GET", `/v1/events/${eventId}/verify`, undefined, { token: ctx.adminToken });
-}
-
-/** A copy of `items` in random order (Fisher–Yates). */
-export function shuffled<T>(items: readonly T[]): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = randomInt(i + 1);
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
 }

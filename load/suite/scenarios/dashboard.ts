@@ -2,12 +2,13 @@
  * dashboard: 20 organisers (smoke: 4) poll an event that has sold 100 tickets (smoke: 20): each reads
  * its stats, its availability and the latest page of its audit log, then waits out the rest of a
  * one-second poll interval, for 30 s (smoke: 5 s). Pass: http_req_duration p95 < 3 s; and every poll
- * answered 200 with the sold count the event really has.
+ * answered 200 with the right content (checks: the sold count the event really has, what is left, a
+ * full page of the audit log).
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { pendingOrders } from "../../lib/scenarios/buyers.ts";
 import { httpClient, Metrics, runVus } from "../engine.ts";
-import { exactly, latencyBelow, noServerErrors, type SuiteScenario } from "../scenario.ts";
+import { exactly, latencyBelow, type SuiteScenario } from "../scenario.ts";
 import { createEvent, type EventStats, payOrders, saleFacts } from "../setup.ts";
 
 const POLL_MS = 1000;
@@ -53,7 +54,11 @@ export const dashboard: SuiteScenario = {
           `/v1/events/${event.id}/audit?limit=50`,
           auth,
         );
-        metrics.check("audit: 200 with a full page", audit.ok && audit.body.entries.length === 50, `${audit.status}`);
+        metrics.check(
+          "audit: 200 with a full page",
+          audit.ok && audit.body.entries.length === 50,
+          `${audit.status} ${audit.body?.entries?.length} entries`,
+        );
         const rest = settings.pollMs - (performance.now() - started);
         if (rest > 0) await sleep(rest);
         return undefined;
@@ -67,7 +72,6 @@ export const dashboard: SuiteScenario = {
       facts,
       thresholds: [
         latencyBelow(metrics, null, 95, 3000),
-        noServerErrors(metrics),
         exactly("paid orders", facts.paidOrders, settings.soldBefore),
       ],
     };
