@@ -15,8 +15,15 @@ export interface BenchEvent {
 
 const LARGE_TIER = { capacity: 1_000_000, price: 2500 };
 
-/** One event (per `key`, per server) with one general-admission tier large enough never to sell out. */
-export function benchEvent(ctx: ScenarioContext, key: string): Promise<BenchEvent> {
+/**
+ * One event (per `key`, per server) with one general-admission tier large enough never to sell out:
+ * priced for buyers by default, free (or otherwise) when asked.
+ */
+export function benchEvent(
+  ctx: ScenarioContext,
+  key: string,
+  tier: { price: number; perOrder: number } = { price: LARGE_TIER.price, perOrder: 10 },
+): Promise<BenchEvent> {
   return ctx.once(`event:${key}`, async () => {
     const event = await ctx.api<{ id: string; tiers: { id: string }[] }>(
       "POST",
@@ -25,14 +32,14 @@ export function benchEvent(ctx: ScenarioContext, key: string): Promise<BenchEven
         name: `Bench: ${key}`,
         startsAt: "2027-01-01T19:00:00Z",
         currency: "eur",
-        maxTicketsPerOrder: 10,
-        tiers: [{ name: "Floor", price: LARGE_TIER.price, capacity: LARGE_TIER.capacity, maxPerOrder: 10 }],
+        maxTicketsPerOrder: tier.perOrder,
+        tiers: [{ name: "Floor", price: tier.price, capacity: LARGE_TIER.capacity, maxPerOrder: tier.perOrder }],
       },
       { token: ctx.adminToken, expect: 201 },
     );
-    const tier = event.tiers[0];
-    if (!tier) throw new Error("the bench event was created without its tier");
-    return { id: event.id, tierId: tier.id, ...LARGE_TIER };
+    const created = event.tiers[0];
+    if (!created) throw new Error("the bench event was created without its tier");
+    return { id: event.id, tierId: created.id, capacity: LARGE_TIER.capacity, price: tier.price };
   });
 }
 

@@ -16,6 +16,7 @@
  *   divides its rate by that of `checkins`.
  */
 import type { RequestSpec } from "../measure.ts";
+import { benchEvent } from "./buyers.ts";
 import type { ScenarioContext } from "./context.ts";
 import { JSON_HEADERS, type Phase, requestLoad, type Scenario } from "./scenario.ts";
 
@@ -38,20 +39,7 @@ interface Door {
 /** One event (per `key`, per server) with one large free tier and its `DEVICES` scanners. */
 function doorEvent(ctx: ScenarioContext, key: string): Promise<Door> {
   return ctx.once(`door:${key}`, async () => {
-    const event = await ctx.api<{ id: string; tiers: { id: string }[] }>(
-      "POST",
-      "/v1/events",
-      {
-        name: `Bench: ${key}`,
-        startsAt: "2027-01-01T19:00:00Z",
-        currency: "eur",
-        maxTicketsPerOrder: TICKETS_PER_ORDER,
-        tiers: [{ name: "Free", price: 0, capacity: 1_000_000, maxPerOrder: TICKETS_PER_ORDER }],
-      },
-      { token: ctx.adminToken, expect: 201 },
-    );
-    const tier = event.tiers[0];
-    if (!tier) throw new Error("the door event was created without its tier");
+    const event = await benchEvent(ctx, `door:${key}`, { price: 0, perOrder: TICKETS_PER_ORDER });
     const scanners = await Promise.all(
       Array.from({ length: DEVICES }, (_, i) =>
         ctx.api<{ token: string }>(
@@ -62,7 +50,7 @@ function doorEvent(ctx: ScenarioContext, key: string): Promise<Door> {
         ),
       ),
     );
-    return { id: event.id, tierId: tier.id, tokens: scanners.map((s) => s.token) };
+    return { id: event.id, tierId: event.tierId, tokens: scanners.map((s) => s.token) };
   });
 }
 
