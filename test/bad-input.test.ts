@@ -18,6 +18,8 @@ beforeAll(async () => {
 const big = "x".repeat(100 * 1024);
 const unknownTier = "tier_0000000000000000000000";
 const unknownEvent = "evt_0000000000000000000000";
+/** Well formed, but no scanner has it. */
+const unknownScanner = `scntok_${"0".repeat(22)}_${"A".repeat(43)}`;
 const goodEvent = { name: "N", startsAt: "2027-01-01T20:00:00Z", currency: "eur", tiers: [] };
 
 interface Case {
@@ -469,6 +471,129 @@ const cases: Case[] = [
   },
   // anything else
   { name: "an unknown route", method: "GET", path: () => "/v1/nothing", status: 404, code: "NOT_FOUND" },
+  // scanners, check-ins and organiser reports
+  {
+    name: "scanner without a name",
+    method: "POST",
+    path: () => `/v1/events/${eventId}/scanners`,
+    body: () => ({ gate: "north" }),
+    token: admin,
+    status: 400,
+    code: "INVALID_INPUT",
+  },
+  {
+    name: "scanner with a gate of 101 characters",
+    method: "POST",
+    path: () => `/v1/events/${eventId}/scanners`,
+    body: () => ({ name: "Door", gate: "g".repeat(101) }),
+    token: admin,
+    status: 400,
+    code: "INVALID_INPUT",
+  },
+  {
+    name: "scanner for an unknown event",
+    method: "POST",
+    path: () => `/v1/events/${unknownEvent}/scanners`,
+    body: () => ({ name: "Door" }),
+    token: admin,
+    status: 404,
+    code: "NOT_FOUND",
+  },
+  {
+    name: "revoking a malformed scanner id",
+    method: "DELETE",
+    path: () => "/v1/scanners/scanner-1",
+    token: admin,
+    status: 400,
+    code: "INVALID_INPUT",
+  },
+  {
+    name: "check-in with the organiser's token",
+    method: "POST",
+    path: () => "/v1/checkins",
+    body: () => ({ code: "v1.x.y.z" }),
+    token: admin,
+    status: 401,
+    code: "UNAUTHORIZED",
+  },
+  {
+    name: "check-in whose code is a number",
+    method: "POST",
+    path: () => "/v1/checkins",
+    body: () => ({ code: 5 }),
+    token: () => unknownScanner,
+    status: 400,
+    code: "INVALID_INPUT",
+  },
+  {
+    name: "check-in with broken JSON",
+    method: "POST",
+    path: () => "/v1/checkins",
+    raw: '{"code":',
+    token: () => unknownScanner,
+    status: 400,
+    code: "INVALID_JSON",
+  },
+  {
+    name: "check-in with an unknown scanner token",
+    method: "POST",
+    path: () => "/v1/checkins",
+    body: () => ({ code: "v1.x.y.z" }),
+    token: () => unknownScanner,
+    status: 400,
+    code: "INVALID_TICKET_CODE",
+  },
+  {
+    name: "batch with an unknown scanner token",
+    method: "POST",
+    path: () => "/v1/checkins/batch",
+    body: () => ({ scans: [{ nonce: "1", code: "v1.x.y.z", scannedAt: "2027-01-01T20:00:00Z" }] }),
+    token: () => unknownScanner,
+    status: 401,
+    code: "UNAUTHORIZED",
+  },
+  {
+    name: "checkin-list with a limit of 1001",
+    method: "GET",
+    path: () => `/v1/events/${eventId}/checkin-list?limit=1001`,
+    token: admin,
+    status: 400,
+    code: "INVALID_INPUT",
+  },
+  {
+    name: "stats of an unknown event",
+    method: "GET",
+    path: () => `/v1/events/${unknownEvent}/stats`,
+    token: admin,
+    status: 404,
+    code: "NOT_FOUND",
+  },
+  {
+    name: "refund of an unknown order",
+    method: "POST",
+    path: () => "/v1/orders/ord_0000000000000000000000/refunds",
+    body: () => ({}),
+    token: admin,
+    status: 404,
+    code: "NOT_FOUND",
+  },
+  {
+    name: "refund naming a malformed ticket id",
+    method: "POST",
+    path: () => "/v1/orders/ord_0000000000000000000000/refunds",
+    body: () => ({ ticketIds: ["ticket-1"] }),
+    token: admin,
+    status: 400,
+    code: "INVALID_INPUT",
+  },
+  {
+    name: "orders list by an unknown status",
+    method: "GET",
+    path: () => `/v1/events/${eventId}/orders?status=shipped`,
+    token: admin,
+    status: 400,
+    code: "INVALID_INPUT",
+  },
 ];
 
 describe("bad input gets its documented 4xx and changes nothing", () => {
