@@ -37,7 +37,7 @@ interface Operation {
 const AUTH_ERRORS: ErrorCode[] = ["UNAUTHORIZED"];
 
 /** Every route of the API (API.md), with the schemas its handler validates. */
-export const OPERATIONS: readonly Operation[] = [
+const OPERATIONS: readonly Operation[] = [
   { method: "get", path: "/healthz", summary: "Liveness", auth: "none", success: [200, "`{ ok: true }`"] },
   {
     method: "get",
@@ -368,7 +368,7 @@ function operationObject(op: Operation) {
 /** The document; built once per isolate (the schemas do not change while it runs). */
 let built: unknown = null;
 
-export function openApiDocument() {
+function openApiDocument() {
   if (built) return built;
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of OPERATIONS) {

@@ -56,7 +56,7 @@ const CSV_COLUMNS = ["order_id", "email", "name", "tier", "seat", "ticket_id", "
  * One CSV field. Quoted when it holds a separator, quote or line break; a value a spreadsheet would
  * run as a formula (`=`, `+`, `-`, `@`, tab, CR first) is prefixed with `'` (buyers type their names).
  */
-export function csvField(value: string | null): string {
+function csvField(value: string | null): string {
   if (value === null) return "";
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;

@@ -25,7 +25,7 @@ import type { RefundInput } from "../schemas/refunds";
 import { auditRow, type RequestContext, SYSTEM } from "./audit";
 import { tierObject, unwrap } from "./tier-objects";
 
-export function refundView(r: RefundRow) {
+function refundView(r: RefundRow) {
   return {
     id: r.id,
     orderId: r.orderId,
@@ -204,7 +204,7 @@ const GOING_THROUGH = new Set(["succeeded", "pending"]);
  * Asks Stripe for a claimed refund (idempotency key from the refund and its attempt, so asking again
  * after a lost answer is the same refund) and applies it. A refusal fails the refund (`502`).
  */
-export async function driveRefund(
+async function driveRefund(
   env: Env,
   db: Db,
   order: OrderRow,

@@ -13,7 +13,7 @@ import type { ScannerInput } from "../schemas/scanners";
 import { auditRow, type RequestContext } from "./audit";
 import { findEvent } from "./events";
 
-export function scannerView(s: ScannerRow) {
+function scannerView(s: ScannerRow) {
   return {
     id: s.id,
     eventId: s.eventId,

@@ -13,16 +13,15 @@ export const CheckinInput = z.strictObject({
 });
 export type CheckinInput = z.infer<typeof CheckinInput>;
 
-export const MAX_BATCH_SCANS = 500;
+const MAX_BATCH_SCANS = 500;
 
-export const BatchScan = z.strictObject({
+const BatchScan = z.strictObject({
   nonce: z.string().regex(/^[\x21-\x7e]{1,128}$/, "must be 1-128 printable ASCII characters without spaces"),
   code,
   scannedAt: instant,
   gate: gate.optional(),
   direction,
 });
-export type BatchScan = z.infer<typeof BatchScan>;
 
 export const CheckinBatchInput = z.strictObject({
   scans: z
