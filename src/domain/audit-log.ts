@@ -1,31 +1,24 @@
 /** Reading the audit log: newest first, paged by an opaque cursor, optionally one action. */
-import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
+import { and, eq, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { Keyset } from "../db/keyset";
 import { auditLog } from "../db/schema";
-import { decodeCursor, encodeCursor } from "../lib/cursor";
 import type { AuditQuery } from "../schemas/pagination";
 import { findEvent } from "./events";
 import { auditView } from "./views";
 
+const NEWEST_FIRST = new Keyset(auditLog.at, auditLog.id, "desc");
+
 export async function listAudit(db: Db, eventId: string, query: AuditQuery) {
   await findEvent(db, eventId);
-  const conditions: SQL[] = [eq(auditLog.eventId, eventId)];
+  const conditions: SQL[] = [eq(auditLog.eventId, eventId), ...NEWEST_FIRST.after(query.cursor)];
   if (query.action) conditions.push(eq(auditLog.action, query.action));
-  if (query.cursor) {
-    const after = decodeCursor(query.cursor);
-    const older = or(lt(auditLog.at, after.at), and(eq(auditLog.at, after.at), lt(auditLog.id, after.id)));
-    if (older) conditions.push(older);
-  }
   const rows = await db
     .select()
     .from(auditLog)
     .where(and(...conditions))
-    .orderBy(desc(auditLog.at), desc(auditLog.id))
+    .orderBy(...NEWEST_FIRST.orderBy())
     .limit(query.limit + 1);
-  const page = rows.slice(0, query.limit);
-  const last = page.at(-1);
-  return {
-    entries: page.map(auditView),
-    nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
-  };
+  const { page, nextCursor } = NEWEST_FIRST.page(rows, query.limit, (a) => a);
+  return { entries: page.map(auditView), nextCursor };
 }

@@ -4,21 +4,18 @@
  * `updatedAt` it holds (inclusive, so a change in that same millisecond is not missed; it may see a
  * ticket twice and keeps the newer).
  */
-import { and, asc, eq, gt, gte, or, type SQL } from "drizzle-orm";
+import { and, eq, gte, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { Keyset } from "../db/keyset";
 import { tickets } from "../db/schema";
-import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { toIso } from "../lib/time";
 import type { CheckinListQuery } from "../schemas/checkins";
 
+const OLDEST_CHANGE_FIRST = new Keyset(tickets.updatedAt, tickets.id, "asc");
+
 export async function checkinList(db: Db, eventId: string, query: CheckinListQuery) {
-  const conditions: SQL[] = [eq(tickets.eventId, eventId)];
+  const conditions: SQL[] = [eq(tickets.eventId, eventId), ...OLDEST_CHANGE_FIRST.after(query.cursor)];
   if (query.since !== undefined) conditions.push(gte(tickets.updatedAt, query.since));
-  if (query.cursor) {
-    const after = decodeCursor(query.cursor);
-    const later = or(gt(tickets.updatedAt, after.at), and(eq(tickets.updatedAt, after.at), gt(tickets.id, after.id)));
-    if (later) conditions.push(later);
-  }
   const rows = await db
     .select({
       id: tickets.id,
@@ -29,10 +26,9 @@ export async function checkinList(db: Db, eventId: string, query: CheckinListQue
     })
     .from(tickets)
     .where(and(...conditions))
-    .orderBy(asc(tickets.updatedAt), asc(tickets.id))
+    .orderBy(...OLDEST_CHANGE_FIRST.orderBy())
     .limit(query.limit + 1);
-  const page = rows.slice(0, query.limit);
-  const last = page.at(-1);
+  const { page, nextCursor } = OLDEST_CHANGE_FIRST.page(rows, query.limit, (t) => ({ at: t.updatedAt, id: t.id }));
   return {
     tickets: page.map((t) => ({
       id: t.id,
@@ -41,6 +37,6 @@ export async function checkinList(db: Db, eventId: string, query: CheckinListQue
       status: t.status,
       updatedAt: toIso(t.updatedAt),
     })),
-    nextCursor: rows.length > query.limit && last ? encodeCursor({ at: last.updatedAt, id: last.id }) : null,
+    nextCursor,
   };
 }

@@ -2,32 +2,29 @@
  * What an organiser reads about an event's buyers: its orders (newest first, paged, by status) and
  * the attendee export, one CSV row per ticket.
  */
-import { and, asc, desc, eq, gt, lt, or, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { inJson } from "../db/in-json";
+import { Keyset } from "../db/keyset";
 import { orders, type TicketRow, tickets, tiers } from "../db/schema";
-import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { toIsoOrNull } from "../lib/time";
 import type { OrderListQuery } from "../schemas/event-orders";
 import { findEvent } from "./events";
 import { orderView } from "./views";
 
+const NEWEST_FIRST = new Keyset(orders.createdAt, orders.id, "desc");
+
 export async function listOrders(db: Db, eventId: string, query: OrderListQuery) {
   await findEvent(db, eventId);
-  const conditions: SQL[] = [eq(orders.eventId, eventId)];
+  const conditions: SQL[] = [eq(orders.eventId, eventId), ...NEWEST_FIRST.after(query.cursor)];
   if (query.status) conditions.push(eq(orders.status, query.status));
-  if (query.cursor) {
-    const after = decodeCursor(query.cursor);
-    const older = or(lt(orders.createdAt, after.at), and(eq(orders.createdAt, after.at), lt(orders.id, after.id)));
-    if (older) conditions.push(older);
-  }
   const rows = await db
     .select()
     .from(orders)
     .where(and(...conditions))
-    .orderBy(desc(orders.createdAt), desc(orders.id))
+    .orderBy(...NEWEST_FIRST.orderBy())
     .limit(query.limit + 1);
-  const page = rows.slice(0, query.limit);
+  const { page, nextCursor } = NEWEST_FIRST.page(rows, query.limit, (o) => ({ at: o.createdAt, id: o.id }));
   const ticketRows =
     page.length === 0
       ? []
@@ -43,11 +40,7 @@ export async function listOrders(db: Db, eventId: string, query: OrderListQuery)
           .orderBy(asc(tickets.id));
   const byOrder = new Map<string, TicketRow[]>();
   for (const t of ticketRows) byOrder.set(t.orderId, [...(byOrder.get(t.orderId) ?? []), t]);
-  const last = page.at(-1);
-  return {
-    orders: page.map((o) => orderView(o, byOrder.get(o.id) ?? [])),
-    nextCursor: rows.length > query.limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
-  };
+  return { orders: page.map((o) => orderView(o, byOrder.get(o.id) ?? [])), nextCursor };
 }
 
 const CSV_COLUMNS = ["order_id", "email", "name", "tier", "seat", "ticket_id", "status", "checked_in_at"] as const;

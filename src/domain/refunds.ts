@@ -20,32 +20,38 @@ import { ApiError, invalidInput, notFound } from "../lib/errors";
 import { idFrom } from "../lib/ids";
 import { hmac } from "../lib/secret-box";
 import { isPermanentStripeError, type Stripe, stripeClient } from "../lib/stripe";
-import { toIso } from "../lib/time";
 import type { RefundInput } from "../schemas/refunds";
 import { auditRow, type RequestContext, SYSTEM } from "./audit";
 import { tierObject, unwrap } from "./tier-objects";
-
-function refundView(r: RefundRow) {
-  return {
-    id: r.id,
-    orderId: r.orderId,
-    status: r.status,
-    amount: r.amount,
-    currency: r.currency,
-    ticketIds: r.ticketIds,
-    reason: r.reason,
-    source: r.source,
-    stripeRefundId: r.stripeRefundId,
-    ...(r.failureReason ? { failureReason: r.failureReason } : {}),
-    createdAt: toIso(r.createdAt),
-  };
-}
+import { refundView } from "./views";
 
 /** The unit price of each of the order's tiers, as sold. */
 const unitPrices = (order: OrderRow) => new Map(order.items.map((i) => [i.tierId, i.unitPrice]));
 
 async function refundId(env: Env, orderId: string, key: string): Promise<string> {
   return idFrom("rfd", await hmac(env.APP_SECRET, `refund\n${orderId}\n${key}`));
+}
+
+/** A refund about to be claimed; its id derives from the order and `key` (what makes it this refund). */
+export async function pendingRefund(
+  env: Env,
+  order: OrderRow,
+  key: string,
+  fields: Pick<RefundRow, "ticketIds" | "amount" | "reason" | "source" | "stripeRefundId">,
+): Promise<RefundRow> {
+  const now = Date.now();
+  return {
+    id: await refundId(env, order.id, key),
+    orderId: order.id,
+    eventId: order.eventId,
+    currency: order.currency,
+    ...fields,
+    status: "pending",
+    failureReason: null,
+    attempts: 0,
+    createdAt: now,
+    updatedAt: now,
+  };
 }
 
 /**
@@ -165,33 +171,23 @@ export async function refundOrder(env: Env, db: Db, orderId: string, input: Refu
   }
   if (chosen.length === 0) throw new ApiError("TICKET_VOID", "Every ticket of the order is refunded already");
   const ticketIds = [...new Set(chosen)].sort();
-  const id = await refundId(env, order.id, ticketIds.join(","));
-  const existing = await db.select().from(refunds).where(eq(refunds.id, id)).get();
+  const prices = unitPrices(order);
+  const amount = owned.filter((t) => ticketIds.includes(t.id)).reduce((sum, t) => sum + (prices.get(t.tierId) ?? 0), 0);
+  const row = await pendingRefund(env, order, ticketIds.join(","), {
+    ticketIds,
+    amount,
+    reason: input.reason ?? null,
+    source: "api",
+    stripeRefundId: null,
+  });
+  const existing = await db.select().from(refunds).where(eq(refunds.id, row.id)).get();
   if (existing?.status === "succeeded") return { status: 200 as const, body: refundView(existing) };
 
   const voided = owned.filter((t) => ticketIds.includes(t.id) && t.status === "void").map((t) => t.id);
   if (voided.length > 0) {
     throw new ApiError("TICKET_VOID", "Some of the tickets are refunded already", { ticketIds: voided });
   }
-  const prices = unitPrices(order);
-  const amount = owned.filter((t) => ticketIds.includes(t.id)).reduce((sum, t) => sum + (prices.get(t.tierId) ?? 0), 0);
-  const now = Date.now();
-  const refund = await claim(db, {
-    id,
-    orderId: order.id,
-    eventId: order.eventId,
-    ticketIds,
-    amount,
-    currency: order.currency,
-    reason: input.reason ?? null,
-    status: "pending",
-    source: "api",
-    stripeRefundId: null,
-    failureReason: null,
-    attempts: 0,
-    createdAt: now,
-    updatedAt: now,
-  });
+  const refund = await claim(db, row);
   if (refund.status === "succeeded") return { status: 200 as const, body: refundView(refund) };
 
   return { status: 201 as const, body: refundView(await driveRefund(env, db, order, refund, ctx)) };

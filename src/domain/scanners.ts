@@ -8,21 +8,10 @@ import type { Db } from "../db/client";
 import { auditLog, type ScannerRow, scanners } from "../db/schema";
 import { ApiError, notFound } from "../lib/errors";
 import { derivedBytes, idFrom, scannerIdOf, scannerToken, secretsEqual, sha256Hex } from "../lib/ids";
-import { toIso, toIsoOrNull } from "../lib/time";
 import type { ScannerInput } from "../schemas/scanners";
 import { auditRow, type RequestContext } from "./audit";
 import { findEvent } from "./events";
-
-function scannerView(s: ScannerRow) {
-  return {
-    id: s.id,
-    eventId: s.eventId,
-    name: s.name,
-    gate: s.gate,
-    createdAt: toIso(s.createdAt),
-    revokedAt: toIsoOrNull(s.revokedAt),
-  };
-}
+import { scannerView } from "./views";
 
 /**
  * Creates a scanner for the event. With an `Idempotency-Key` the id and token derive from the key's

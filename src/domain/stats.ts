@@ -18,7 +18,7 @@ export async function eventStats(env: Env, db: Db, eventId: string) {
   const now = Date.now();
   const tierRows = await eventTiers(db, eventId);
   const [counters, [paidOrders, voided, checkedIn, reservationCounts, checkinCounts]] = await Promise.all([
-    Promise.all(tierRows.map(async (t) => unwrap(await tierObject(env, t.id).selfCheck(t.id)))),
+    Promise.all(tierRows.map(async (t) => unwrap(await tierObject(env, t.id).counters(t.id)))),
     db.batch([
       db
         .select({ id: orders.id, items: orders.items })

@@ -1,5 +1,14 @@
 /** The API's response shapes (API.md), built from stored rows in one place. */
-import type { AuditRow, EventRow, OrderRow, ReservationRow, TicketRow, TierRow } from "../db/schema";
+import type {
+  AuditRow,
+  EventRow,
+  OrderRow,
+  RefundRow,
+  ReservationRow,
+  ScannerRow,
+  TicketRow,
+  TierRow,
+} from "../db/schema";
 import { toIso, toIsoOrNull } from "../lib/time";
 
 export function tierView(t: TierRow) {
@@ -94,5 +103,32 @@ export function orderView(order: OrderRow, tickets: TicketRow[]) {
     refundedAmount: order.refundedAmount,
     disputedAt: toIsoOrNull(order.disputedAt),
     tickets: tickets.map(ticketView),
+  };
+}
+
+export function refundView(r: RefundRow) {
+  return {
+    id: r.id,
+    orderId: r.orderId,
+    status: r.status,
+    amount: r.amount,
+    currency: r.currency,
+    ticketIds: r.ticketIds,
+    reason: r.reason,
+    source: r.source,
+    stripeRefundId: r.stripeRefundId,
+    ...(r.failureReason ? { failureReason: r.failureReason } : {}),
+    createdAt: toIso(r.createdAt),
+  };
+}
+
+export function scannerView(s: ScannerRow) {
+  return {
+    id: s.id,
+    eventId: s.eventId,
+    name: s.name,
+    gate: s.gate,
+    createdAt: toIso(s.createdAt),
+    revokedAt: toIsoOrNull(s.revokedAt),
   };
 }

@@ -207,8 +207,25 @@ function retiredKeys(material: string): PublicTicketKey[] {
   });
 }
 
+// The published list, per key material: every check-in asks for it, and it changes only with a deploy.
+const publishedKeys = new Map<string, Promise<PublicTicketKey[]>>();
+
 /** The verification keys to publish: the current key, plus any retired keys kept for codes already issued. */
-export async function publicTicketKeys(
+export function publicTicketKeys(
+  env: Pick<Env, "TICKET_SIGNING_KEY" | "TICKET_RETIRED_KEYS">,
+): Promise<PublicTicketKey[]> {
+  const material = `${env.TICKET_SIGNING_KEY}\n${env.TICKET_RETIRED_KEYS || "[]"}`;
+  let keys = publishedKeys.get(material);
+  if (!keys) {
+    keys = loadPublicKeys(env);
+    // A key that does not load is not remembered: the next request reports it again (500).
+    keys.catch(() => publishedKeys.delete(material));
+    publishedKeys.set(material, keys);
+  }
+  return keys;
+}
+
+async function loadPublicKeys(
   env: Pick<Env, "TICKET_SIGNING_KEY" | "TICKET_RETIRED_KEYS">,
 ): Promise<PublicTicketKey[]> {
   const current = await signingKey(env.TICKET_SIGNING_KEY);

@@ -23,7 +23,8 @@ export function refundTickets(l: Ledger, req: RefundTicketsRequest, now: number)
       status: hold?.status ?? "none",
     };
   }
-  const fresh = req.tickets.filter((t) => l.store.unrefunded([t.id]).length === 1);
+  const unrefunded = new Set(l.store.unrefunded(req.tickets.map((t) => t.id)));
+  const fresh = req.tickets.filter((t) => unrefunded.has(t.id));
   if (fresh.length === 0) return { ok: true, returned: 0 };
   for (const ticket of fresh) l.store.markRefunded(ticket.id, req.refundId, req.reservationId);
   l.store.adjustSold(-fresh.length);

@@ -48,7 +48,7 @@ import type {
   UpdateTierRequest,
 } from "./tier-rpc";
 import { migrate } from "./tier-schema";
-import { type Hold, TierStore } from "./tier-store";
+import { type Hold, type TierCounters, TierStore } from "./tier-store";
 
 const EXPIRY_CHUNK = 500;
 const MAX_EXPIRY_ROUNDS = 20;
@@ -221,6 +221,12 @@ export class TierInventory extends DurableObject<Env> {
 
   // ---- RPC: reads and organiser changes ---------------------------------------------------------
 
+  /** The counters as they stand (for the organiser's stats; no outbox send, no seat list). */
+  async counters(tierId: string): Promise<Result<TierCounters>> {
+    if (!(await this.loaded(tierId))) return this.unknownTier(tierId);
+    return { ok: true, ...this.store.counters() };
+  }
+
   async snapshot(tierId: string): Promise<Result<TierSnapshot>> {
     if (!(await this.loaded(tierId))) return this.unknownTier(tierId);
     const state = this.ledger.state(true);
@@ -261,7 +267,7 @@ export class TierInventory extends DurableObject<Env> {
     if (!(await this.loaded(tierId))) return this.unknownTier(tierId);
     // Send what is queued first, so that D1 can be compared with these counters.
     await this.settle();
-    const { capacity, held, sold } = this.store.counters();
+    const { capacity, held, sold, refusals } = this.store.counters();
     return {
       ok: true,
       held,
@@ -270,7 +276,7 @@ export class TierInventory extends DurableObject<Env> {
       capacity,
       outboxPending: this.outbox.pending(),
       outboxPoisoned: this.outbox.poisoned(),
-      refusals: this.store.refusals(),
+      refusals,
     };
   }
 

@@ -17,6 +17,13 @@ export interface Hold {
   expiresAt: number;
 }
 
+export interface TierCounters {
+  capacity: number;
+  held: number;
+  sold: number;
+  refusals: number;
+}
+
 export interface TierState {
   row: TierRow;
   currency: string;
@@ -112,10 +119,12 @@ export class TierStore {
     };
   }
 
-  counters(): { capacity: number; held: number; sold: number } {
-    return this.sql
-      .exec<{ capacity: number; held: number; sold: number }>("SELECT capacity, held, sold FROM tier")
+  /** The tier's counters; `refusals`: holds refused for want of capacity or seats (for the stats). */
+  counters(): TierCounters {
+    const { capacity, held, sold, refusals } = this.sql
+      .exec<Record<keyof TierCounters, number>>("SELECT capacity, held, sold, refused AS refusals FROM tier")
       .one();
+    return { capacity, held, sold, refusals };
   }
 
   initTier(row: TierRow, currency: string, eventMaxPerOrder: number): void {
@@ -172,10 +181,6 @@ export class TierStore {
   /** Counts a hold refused for want of capacity (sold out, or the seats taken). */
   countRefusal(): void {
     this.sql.exec("UPDATE tier SET refused = refused + 1");
-  }
-
-  refusals(): number {
-    return this.sql.exec<{ refused: number }>("SELECT refused FROM tier").one().refused;
   }
 
   // ---- seats ---------------------------------------------------------------------------------

@@ -6,11 +6,9 @@ import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { auditLog, type OrderRow, orders, refunds, tickets } from "../db/schema";
 import { auditRow, type RequestContext } from "../domain/audit";
-import { applyRefund, claim } from "../domain/refunds";
+import { applyRefund, claim, pendingRefund } from "../domain/refunds";
 import { tierObject, unwrap } from "../domain/tier-objects";
 import { ApiError } from "../lib/errors";
-import { idFrom } from "../lib/ids";
-import { hmac } from "../lib/secret-box";
 import { type Stripe, stripeClient } from "../lib/stripe";
 
 const idOf = (ref: string | { id: string } | null | undefined) => (typeof ref === "string" ? ref : (ref?.id ?? null));
@@ -85,24 +83,14 @@ async function refundTheRest(
     .from(tickets)
     .where(and(eq(tickets.orderId, order.id), inArray(tickets.status, ["valid", "checked_in"])));
   if (rest.length === 0) return;
-  const now = Date.now();
   const stripeRefundId = made.map((r) => r.id).join(",");
-  const row = {
-    id: idFrom("rfd", await hmac(env.APP_SECRET, `refund\n${order.id}\nstripe-in-full`)),
-    orderId: order.id,
-    eventId: order.eventId,
+  const row = await pendingRefund(env, order, "stripe-in-full", {
     ticketIds: rest.map((t) => t.id).sort(),
     amount,
-    currency: order.currency,
     reason: "refunded in Stripe",
-    status: "pending" as const,
-    source: "stripe" as const,
+    source: "stripe",
     stripeRefundId,
-    failureReason: null,
-    attempts: 0,
-    createdAt: now,
-    updatedAt: now,
-  };
+  });
   try {
     const claimed = await claim(db, row);
     if (claimed.status !== "succeeded") await applyRefund(env, db, order, claimed, stripeRefundId, ctx);
