@@ -18,7 +18,7 @@
 import type { RequestSpec } from "../measure.ts";
 import { benchEvent } from "./buyers.ts";
 import type { ScenarioContext } from "./context.ts";
-import { JSON_HEADERS, type Phase, requestLoad, type Scenario } from "./scenario.ts";
+import { JSON_HEADERS, preparedCount, requestLoad, type Scenario } from "./scenario.ts";
 
 const SCANNERS = 32;
 const DEVICES = 8;
@@ -137,20 +137,6 @@ interface State {
 
 const stateOf = (ctx: ScenarioContext) => ctx.once("checkins:state", async (): Promise<State> => ({}));
 
-function ticketsFor(phase: Phase, state: State): { n: number; plannedFrom: string } {
-  if (phase.kind === "warmup") {
-    const n = Math.ceil(phase.connections * WARMUP_TICKETS_PER_SCANNER_SECOND * phase.seconds);
-    return { n: Math.min(MAX_TICKETS, n), plannedFrom: "the warm-up's seconds" };
-  }
-  const rate = state.warmup?.rate;
-  if (!rate) return { n: MAX_TICKETS, plannedFrom: "no warm-up: the cap" };
-  const n = Math.ceil(rate * phase.seconds * MARGIN);
-  return {
-    n: Math.max(phase.connections, Math.min(MAX_TICKETS, n)),
-    plannedFrom: `warm-up rate ${rate.toFixed(0)}/s × ${phase.seconds}s × ${MARGIN}${n > MAX_TICKETS ? `, capped at ${MAX_TICKETS}` : ""}`,
-  };
-}
-
 export const checkins: Scenario = {
   name: "checkins",
   description:
@@ -160,7 +146,11 @@ export const checkins: Scenario = {
 
   async prepare(ctx, phase) {
     const [door, state] = await Promise.all([doorEvent(ctx, "checkins"), stateOf(ctx)]);
-    const { n, plannedFrom } = ticketsFor(phase, state);
+    const { n, plannedFrom } = preparedCount(phase, state.warmup?.rate, {
+      warmup: Math.ceil(phase.connections * WARMUP_TICKETS_PER_SCANNER_SECOND * phase.seconds),
+      margin: MARGIN,
+      cap: MAX_TICKETS,
+    });
     const spare = phase.kind === "measure" ? (state.warmup?.spare ?? []) : [];
     const started = performance.now();
     const issued = await issueTickets(ctx, door, n - spare.length);

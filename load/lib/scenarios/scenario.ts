@@ -68,3 +68,22 @@ export function requestScenario(
     prepare: async (ctx, phase) => requestLoad(ctx, phase, await request(ctx)),
   };
 }
+
+/**
+ * How many requests to prepare (off the clock) for a phase whose every request uses up what it was
+ * given (an order to pay, a ticket to admit): for the warm-up, `warmup`; for the measured phase, the
+ * warm-up's rate × seconds × `margin`, at least one per connection and at most `cap`.
+ */
+export function preparedCount(
+  phase: Phase,
+  warmupRate: number | undefined,
+  plan: { warmup: number; margin: number; cap: number },
+): { n: number; plannedFrom: string } {
+  if (phase.kind === "warmup") return { n: Math.min(plan.cap, plan.warmup), plannedFrom: "warm-up" };
+  if (!warmupRate) return { n: plan.cap, plannedFrom: "no warm-up: the cap" };
+  const n = Math.ceil(warmupRate * phase.seconds * plan.margin);
+  return {
+    n: Math.max(phase.connections, Math.min(plan.cap, n)),
+    plannedFrom: `warm-up rate ${warmupRate.toFixed(0)}/s × ${phase.seconds}s × ${plan.margin}${n > plan.cap ? `, capped at ${plan.cap}` : ""}`,
+  };
+}

@@ -20,7 +20,7 @@ import {
   stripeSignature,
 } from "./buyers.ts";
 import type { ScenarioContext } from "./context.ts";
-import { type Phase, requestLoad, type Scenario } from "./scenario.ts";
+import { preparedCount, requestLoad, type Scenario } from "./scenario.ts";
 
 const MAX_ORDERS = 3000;
 const WARMUP_ORDERS_PER_CONNECTION = 3;
@@ -46,19 +46,6 @@ interface State {
 
 const stateOf = (ctx: ScenarioContext) => ctx.once("webhooks:state", async (): Promise<State> => ({}));
 
-function ordersFor(phase: Phase, state: State): { n: number; plannedFrom: string } {
-  if (phase.kind === "warmup") {
-    return { n: Math.min(MAX_ORDERS, phase.connections * WARMUP_ORDERS_PER_CONNECTION), plannedFrom: "warm-up" };
-  }
-  const rate = state.warmup?.rate;
-  if (!rate) return { n: MAX_ORDERS, plannedFrom: "no warm-up: the cap" };
-  const n = Math.ceil(rate * phase.seconds * MARGIN);
-  return {
-    n: Math.max(phase.connections, Math.min(MAX_ORDERS, n)),
-    plannedFrom: `warm-up rate ${rate.toFixed(0)}/s × ${phase.seconds}s × ${MARGIN}${n > MAX_ORDERS ? `, capped at ${MAX_ORDERS}` : ""}`,
-  };
-}
-
 export const webhooks: Scenario = {
   name: "webhooks",
   description:
@@ -67,7 +54,11 @@ export const webhooks: Scenario = {
 
   async prepare(ctx, phase) {
     const [event, state] = await Promise.all([benchEvent(ctx, "webhooks"), stateOf(ctx)]);
-    const { n, plannedFrom } = ordersFor(phase, state);
+    const { n, plannedFrom } = preparedCount(phase, state.warmup?.rate, {
+      warmup: phase.connections * WARMUP_ORDERS_PER_CONNECTION,
+      margin: MARGIN,
+      cap: MAX_ORDERS,
+    });
     const started = performance.now();
     const orders = await pendingOrders(ctx, event, n, PREPARE_CONCURRENCY);
     const prepareSeconds = (performance.now() - started) / 1000;
