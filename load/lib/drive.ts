@@ -5,7 +5,7 @@
  * journey's latency, and each of its steps', goes into an HDR histogram (hdr-histogram-js does the
  * percentiles). Requests use Node's fetch (undici, keep-alive connections).
  */
-import * as hdr from "hdr-histogram-js";
+import { Trend } from "./latency.ts";
 import type { Measurement } from "./measure.ts";
 
 export interface StepOptions {
@@ -52,25 +52,16 @@ export interface DriveResult extends Measurement {
 /** A journey that got a wrong status or a wrong answer (not a connection error). */
 class JourneyFailure extends Error {}
 
-const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
-
-/** Percentiles in ms of a histogram of microseconds. */
-function summary(h: hdr.Histogram): LatencySummary {
-  const ms = (us: number) => Math.round(us / 100) / 10;
-  return {
-    count: h.totalCount,
-    p50: ms(h.getValueAtPercentile(50)),
-    p90: ms(h.getValueAtPercentile(90)),
-    p99: ms(h.getValueAtPercentile(99)),
-    mean: ms(h.mean),
-    max: ms(h.maxValue),
-  };
+/** The summary the benchmark reports (its JSON's shape since the first runs: `mean`, no p95). */
+function summary(t: Trend): LatencySummary {
+  const { count, p50, p90, p99, avg, max } = t.summary();
+  return { count, p50, p90, p99, mean: avg, max };
 }
 
 export async function drive(options: DriveOptions): Promise<DriveResult> {
   const timeoutMs = (options.timeoutSeconds ?? 10) * 1000;
-  const journeys = newHistogram();
-  const stepHistograms = new Map<string, hdr.Histogram>();
+  const journeys = new Trend();
+  const stepTrends = new Map<string, Trend>();
   const statusCodes: Record<string, number> = {};
   const failures: string[] = [];
   let paid = 0;
@@ -92,12 +83,12 @@ export async function drive(options: DriveOptions): Promise<DriveResult> {
         signal: AbortSignal.timeout(timeoutMs),
       });
       const text = await res.text();
-      let histogram = stepHistograms.get(name);
-      if (!histogram) {
-        histogram = newHistogram();
-        stepHistograms.set(name, histogram);
+      let trend = stepTrends.get(name);
+      if (!trend) {
+        trend = new Trend();
+        stepTrends.set(name, trend);
       }
-      histogram.recordValue(Math.max(1, Math.round((performance.now() - started) * 1000)));
+      trend.record(performance.now() - started);
       statusCodes[res.status] = (statusCodes[res.status] ?? 0) + 1;
       if (res.status < 200 || res.status > 299) non2xx++;
       if (res.status !== step.expect) {
@@ -117,7 +108,7 @@ export async function drive(options: DriveOptions): Promise<DriveResult> {
       const started = performance.now();
       try {
         await options.journey(steps);
-        journeys.recordValue(Math.max(1, Math.round((performance.now() - started) * 1000)));
+        journeys.record(performance.now() - started);
         paid++;
       } catch (error) {
         if (error instanceof JourneyFailure) {
@@ -144,10 +135,8 @@ export async function drive(options: DriveOptions): Promise<DriveResult> {
     timeouts,
     statusCodes,
     durationSeconds: Math.round(seconds * 100) / 100,
-    steps: Object.fromEntries([...stepHistograms].map(([name, h]) => [name, summary(h)])),
+    steps: Object.fromEntries([...stepTrends].map(([name, t]) => [name, summary(t)])),
     failures,
   };
-  journeys.destroy();
-  for (const h of stepHistograms.values()) h.destroy();
   return result;
 }

@@ -3,8 +3,10 @@
  * http_req_duration per request name, http_req_failed, checks), its thresholds and the event's verify
  * checks, as the JSON written to load/results/ and as a k6-style text summary.
  */
+
+import type { Percentiles } from "../lib/latency.ts";
 import { round } from "../lib/processes.ts";
-import type { Metrics, Percentiles } from "./engine.ts";
+import type { Metrics } from "./engine.ts";
 import { decides, type Threshold } from "./scenario.ts";
 import type { Verify } from "./setup.ts";
 
