@@ -1,7 +1,11 @@
 /** The organiser's order list and the attendee export. */
 import { describe, expect, it } from "vitest";
 import { newScanner, scan } from "./door";
+import { deliver, stripeEvent } from "./fake-stripe";
 import { ADMIN_TOKEN, api, createEvent, reserve } from "./helpers";
+import { checkedOutOrder, completedEvent, useFakeStripe } from "./payments";
+
+const stripe = useFakeStripe();
 
 async function freeOrder(eventId: string, tierId: string, quantity: number, buyer: { email: string; name?: string }) {
   const reservation = (await reserve(eventId, [{ tierId, quantity }])).body;
@@ -17,32 +21,59 @@ describe("orders of an event", () => {
   it("pages newest first with their tickets, and filters by status", async () => {
     const event = await createEvent([
       { name: "Free", capacity: 20, price: 0 },
-      { name: "Paid", capacity: 5 },
+      { name: "Paid", capacity: 10 },
     ]);
     const [free, paidTier] = event.tiers.map((t) => t.id) as [string, string];
+    const item = [{ tierId: paidTier, quantity: 1 }];
+    /** An order that went to checkout and was not paid (its checkout page never visited). */
+    const unpaid = async () => (await checkedOutOrder(stripe, event.id, item)).order.orderId as string;
+    const paid = async () => {
+      const { order, session } = await checkedOutOrder(stripe, event.id, item);
+      expect((await deliver(completedEvent(session))).status).toBe(200);
+      return order.orderId as string;
+    };
+    const ended = async (type: "checkout.session.expired" | "checkout.session.async_payment_failed") => {
+      const { order, session } = await checkedOutOrder(stripe, event.id, item);
+      expect((await deliver(stripeEvent(type, { ...session, status: "expired" }))).status).toBe(200);
+      return order.orderId as string;
+    };
     const made = [];
     for (let i = 0; i < 3; i++) made.push(await freeOrder(event.id, free, i + 1, { email: `b${i}@example.com` }));
-    // An order waiting for its payment (its checkout page never visited).
-    const pending = (await reserve(event.id, [{ tierId: paidTier, quantity: 1 }])).body;
-    expect(pending.id).toBeDefined();
+    const [free0, free1, free2] = made.map((o) => o.orderId) as [string, string, string];
+    const pending1 = await unpaid();
+    const card = await paid();
+    const pending2 = await unpaid();
+    const expired = await ended("checkout.session.expired");
+    const canceled = await ended("checkout.session.async_payment_failed");
+    // A reservation without a checkout is no order at all.
+    expect((await reserve(event.id, item)).status).toBe(201);
 
-    const page1 = await api("GET", `/v1/events/${event.id}/orders?limit=2&status=paid`, { token: ADMIN_TOKEN });
-    expect(page1.status).toBe(200);
-    expect(page1.body.orders.map((o: { id: string }) => o.id)).toEqual([made[2]?.orderId, made[1]?.orderId]);
-    expect(page1.body.orders[0].tickets).toHaveLength(3);
-    expect(page1.body.orders[0]).toMatchObject({ status: "paid", email: "b2@example.com", eventId: event.id });
-    const page2 = await api(
-      "GET",
-      `/v1/events/${event.id}/orders?limit=2&status=paid&cursor=${page1.body.nextCursor}`,
-      {
-        token: ADMIN_TOKEN,
-      },
-    );
-    expect(page2.body.orders.map((o: { id: string }) => o.id)).toEqual([made[0]?.orderId]);
-    expect(page2.body.nextCursor).toBeNull();
+    const list = async (query: string) => {
+      const res = await api("GET", `/v1/events/${event.id}/orders?${query}`, { token: ADMIN_TOKEN });
+      expect(res.status).toBe(200);
+      return res.body as { orders: { id: string; status: string; tickets: unknown[] }[]; nextCursor: string | null };
+    };
+    const ids = (page: { orders: { id: string }[] }) => page.orders.map((o) => o.id);
 
-    const none = await api("GET", `/v1/events/${event.id}/orders?status=refunded`, { token: ADMIN_TOKEN });
-    expect(none.body).toEqual({ orders: [], nextCursor: null });
+    expect(ids(await list("limit=50"))).toEqual([canceled, expired, pending2, card, pending1, free2, free1, free0]);
+
+    const page1 = await list("limit=2&status=paid");
+    expect(ids(page1)).toEqual([card, free2]);
+    expect(page1.orders[1]).toMatchObject({ status: "paid", email: "b2@example.com", eventId: event.id });
+    expect(page1.orders[1]?.tickets).toHaveLength(3);
+    expect(page1.orders[0]?.tickets).toHaveLength(1);
+    const page2 = await list(`limit=2&status=paid&cursor=${page1.nextCursor}`);
+    expect(ids(page2)).toEqual([free1, free0]);
+    expect(page2.nextCursor).toBeNull();
+
+    const pending = await list("status=pending_payment");
+    expect(ids(pending)).toEqual([pending2, pending1]);
+    expect(pending.orders.map((o) => o.status)).toEqual(["pending_payment", "pending_payment"]);
+    expect(pending.nextCursor).toBeNull();
+    expect(ids(await list("status=expired"))).toEqual([expired]);
+    expect(ids(await list("status=canceled"))).toEqual([canceled]);
+
+    expect(await list("status=refunded")).toEqual({ orders: [], nextCursor: null });
     expect((await api("GET", `/v1/events/${event.id}/orders?status=lost`, { token: ADMIN_TOKEN })).status).toBe(400);
     expect((await api("GET", `/v1/events/${event.id}/orders`)).status).toBe(401);
   });

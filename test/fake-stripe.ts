@@ -62,15 +62,25 @@ export function installFakeStripe() {
   let refuseRefunds: string | null = null;
   /** When set, a refund request never gets an answer (the connection drops). */
   let refundsUnreachable = false;
-  /** Answers by idempotency key, replayed as Stripe replays them. */
-  const byKey = new Map<string, { status: number; body: string }>();
+  /** Answers by idempotency key, replayed as Stripe replays them, with the parameters they were made for. */
+  const byKey = new Map<string, { status: number; body: string; params: string }>();
+  /** How many more answers to a path are lost after Stripe acted on the request (the connection drops). */
+  const losing = new Map<string, number>();
   const realFetch = globalThis.fetch;
 
+  function loseOrAnswer(path: string, response: Response): Response {
+    const lost = losing.get(path) ?? 0;
+    if (lost === 0) return response;
+    losing.set(path, lost - 1);
+    throw new TypeError("network connection lost");
+  }
+  const answered = (status: number, body: string) =>
+    new Response(body, { status, headers: { "Content-Type": "application/json" } });
   /** The answer being made, kept (synchronously, so a concurrent retry sees it) for its idempotency key. */
   let answer = { status: 200, body: "" };
   const json = (body: unknown, status = 200) => {
     answer = { status, body: JSON.stringify(body) };
-    return new Response(answer.body, { status, headers: { "Content-Type": "application/json" } });
+    return answered(status, answer.body);
   };
 
   function createSession(params: URLSearchParams): FakeSession {
@@ -118,8 +128,19 @@ export function installFakeStripe() {
     calls.push({ method: request.method, path: url.pathname, params, idempotencyKey });
     const replayKey = idempotencyKey ? `${request.method} ${url.pathname} ${idempotencyKey}` : null;
     const replayed = replayKey ? byKey.get(replayKey) : undefined;
-    if (replayed)
-      return new Response(replayed.body, { status: replayed.status, headers: { "Content-Type": "application/json" } });
+    if (replayed && replayed.params !== params.toString()) {
+      // Stripe's rule: a key replayed with other parameters is refused, whatever the first answer was.
+      return json(
+        {
+          error: {
+            type: "idempotency_error",
+            message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idempotencyKey}' if you meant to execute a different request.`,
+          },
+        },
+        400,
+      );
+    }
+    if (replayed) return loseOrAnswer(url.pathname, answered(replayed.status, replayed.body));
 
     let response: Response;
     const expire = url.pathname.match(/^\/v1\/checkout\/sessions\/([^/]+)\/expire$/);
@@ -161,8 +182,8 @@ export function installFakeStripe() {
         404,
       );
     }
-    if (replayKey) byKey.set(replayKey, answer);
-    return response;
+    if (replayKey) byKey.set(replayKey, { ...answer, params: params.toString() });
+    return loseOrAnswer(url.pathname, response);
   });
 
   return {
@@ -189,6 +210,10 @@ export function installFakeStripe() {
     },
     refundsUnreachable: (down: boolean) => {
       refundsUnreachable = down;
+    },
+    /** The next `count` answers to `path` are lost after Stripe acted on their requests. */
+    loseAnswers: (path: string, count: number) => {
+      losing.set(path, count);
     },
     session: (id: string) => {
       const s = sessions.get(id);

@@ -19,7 +19,7 @@ describe("a server fault", () => {
           name: "Doomed",
           startsAt: "2027-01-01T20:00:00Z",
           currency: "eur",
-          tiers: [{ name: "t", price: 1, capacity: 1 }],
+          tiers: [{ name: "t", price: 2500, capacity: 1 }],
         },
       });
       expect(res.status).toBe(500);

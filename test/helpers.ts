@@ -74,11 +74,14 @@ export async function availability(eventId: string) {
   }[];
 }
 
-export async function auditActions(
-  eventId: string,
-  action?: string,
-): Promise<{ action: string; subject: { id: string } }[]> {
-  const entries: { action: string; subject: { id: string } }[] = [];
+export interface AuditEntry {
+  action: string;
+  subject: { id: string };
+  data: Record<string, unknown>;
+}
+
+export async function auditActions(eventId: string, action?: string): Promise<AuditEntry[]> {
+  const entries: AuditEntry[] = [];
   let cursor: string | null = null;
   do {
     const query = new URLSearchParams({ limit: "200", ...(action ? { action } : {}), ...(cursor ? { cursor } : {}) });

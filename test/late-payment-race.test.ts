@@ -4,7 +4,7 @@
  *   A: lead.sell -> SOLD_OUT               (capacity taken by someone else)
  *   -- the other buyer releases its hold (capacity back)
  *   B: lead.sell -> ok (late re-take)      (tickets enqueued, sold++)
- *   A: lead.refuseLatePayment              (order canceled, refund queued and sent to Stripe)
+ *   A: lead.refusePayment                  (order canceled, refund queued and sent to Stripe)
  *   B: lead.completeOrder                  (order -> paid: nothing refuses a canceled/refunding order)
  * Fulfilment goes through a per-order claim at the lead, so the Worker never interleaves like this;
  * the lead's own decisions still refuse to end with both tickets and a refund.
@@ -44,7 +44,14 @@ it("a late payment delivered twice concurrently never ends with both tickets and
   const b = await lead.sell({ tierId, reservationId: rsv.id, tickets });
   expect(b.ok).toBe(true);
   // A: refuses the payment (refund queued and sent).
-  await lead.refuseLatePayment(tierId, order.orderId, session.payment_intent, SYSTEM);
+  await lead.refusePayment({
+    tierId,
+    orderId: order.orderId,
+    paymentIntentId: session.payment_intent,
+    amount: session.amount_total,
+    reason: "late_payment",
+    ctx: SYSTEM,
+  });
   // B: marks the order paid.
   const completed = await lead.completeOrder({
     tierId,

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { deliver } from "./fake-stripe";
 import { api, auditActions, availability, createEvent, reserve } from "./helpers";
 import { checkedOutOrder, completedEvent, lapse, useFakeStripe } from "./payments";
@@ -24,6 +24,22 @@ describe("a hold that lapses during checkout", () => {
     expect(stripe.session(session.id).status).toBe("expired");
     expect((await availability(event.id))[0]?.available).toBe(5);
     expect((await readOrder(order)).status).toBe("expired");
+  });
+
+  it("reads expired at once, before the alarm records it, and frees the buyer's session for a new hold", async () => {
+    const event = await createEvent([{ capacity: 5, holdSeconds: 60 }]);
+    const tierId = event.tiers[0]?.id as string;
+    const held = await reserve(event.id, [{ tierId, quantity: 2 }], { sessionId: "session-1" });
+    const reservation = held.body;
+    await api("POST", `/v1/reservations/${reservation.id}/checkout`, {
+      token: reservation.token,
+      body: { email: "buyer@example.com" },
+    });
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 61_000); // past the hold; no alarm has run
+    const read = await api("GET", `/v1/reservations/${reservation.id}`, { token: reservation.token });
+    expect(read.body.status).toBe("expired");
+    expect((await reserve(event.id, [{ tierId, quantity: 1 }], { sessionId: "session-1" })).status).toBe(201);
   });
 });
 

@@ -2,7 +2,9 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { SYSTEM } from "../src/domain/audit";
-import { auditActions, availability, createEvent } from "./helpers";
+import { newId } from "../src/lib/ids";
+import { ADMIN_TOKEN, api, auditActions, availability, createEvent, reserve } from "./helpers";
+import { lapse } from "./payments";
 
 const tierObject = (tierId: string) => env.TIER_INVENTORY.getByName(tierId);
 afterEach(() => vi.useRealTimers());
@@ -82,5 +84,62 @@ describe("rolling back a multi-tier reservation", () => {
       refusals: 0,
     });
     expect((await availability(event.id)).map((t) => t.available)).toEqual([5, 5]);
+  });
+});
+
+describe("a free order across tiers whose lead refuses after a follower sold", () => {
+  it("is undone as a paid one is: the follower's capacity comes back and its tickets are void", async () => {
+    const event = await createEvent([
+      { capacity: 1, price: 0, holdSeconds: 60 },
+      { capacity: 5, price: 0, holdSeconds: 60 },
+    ]);
+    const [lead, follower] = event.tiers.map((t) => t.id) as [string, string];
+    const reservation = (
+      await reserve(event.id, [
+        { tierId: lead, quantity: 1 },
+        { tierId: follower, quantity: 1 },
+      ])
+    ).body;
+    // The checkout opened the order at the lead, then the Worker died before the tickets were issued.
+    const opened = await env.TIER_INVENTORY.getByName(lead).startCheckout({
+      tierId: lead,
+      reservationId: reservation.id,
+      order: {
+        id: newId("ord"),
+        email: "ada@example.com",
+        name: null,
+        amount: 0,
+        currency: "eur",
+        items: [
+          { tierId: lead, quantity: 1, unitPrice: 0 },
+          { tierId: follower, quantity: 1, unitPrice: 0 },
+        ],
+        tokenHash: "unused",
+        sessionParams: null,
+      },
+      ctx: SYSTEM,
+    });
+    expect(opened.ok).toBe(true);
+    // The hold lapses and another buyer takes the lead tier's only ticket.
+    await lapse([lead, follower]);
+    expect((await reserve(event.id, [{ tierId: lead, quantity: 1 }])).status).toBe(201);
+
+    const retried = await api("POST", `/v1/reservations/${reservation.id}/checkout`, {
+      token: reservation.token,
+      body: { email: "ada@example.com" },
+    });
+    expect(retried.status).toBe(409);
+    expect(retried.body).toMatchObject({ code: "SOLD_OUT", tierId: lead });
+
+    expect((await availability(event.id)).map((t) => t.available)).toEqual([0, 5]);
+    const issued = await env.DB.prepare("SELECT status FROM tickets WHERE event_id = ?").bind(event.id).all();
+    expect(issued.results.map((t) => t.status)).toEqual(["void"]);
+    const orders = await env.DB.prepare("SELECT status FROM orders WHERE reservation_id = ?")
+      .bind(reservation.id)
+      .all();
+    expect(orders.results.map((o) => o.status)).toEqual(["expired"]);
+    expect(await env.TIER_INVENTORY.getByName(follower).selfCheck(follower)).toMatchObject({ ok: true, sold: 0 });
+    const verify = await api("GET", `/v1/events/${event.id}/verify`, { token: ADMIN_TOKEN });
+    expect(verify.body.ok).toBe(true);
   });
 });

@@ -36,6 +36,7 @@ export function useFakeStripe(): FakeStripe {
     dashboardRefund: (paymentIntent, amount) => live().dashboardRefund(paymentIntent, amount),
     refuseRefundsWith: (message) => live().refuseRefundsWith(message),
     refundsUnreachable: (down) => live().refundsUnreachable(down),
+    loseAnswers: (path, count) => live().loseAnswers(path, count),
     session: (id) => live().session(id),
     restore: () => live().restore(),
   };
@@ -63,6 +64,18 @@ export async function lapse(tierIds: string[], ms = 61_000) {
   vi.setSystemTime(Date.now() + ms);
   for (const id of tierIds) await runDurableObjectAlarm(env.TIER_INVENTORY.getByName(id));
 }
+
+/** Stripe's event for a charge of `amount` of which `refunded` is refunded so far. */
+export const chargeRefundedEvent = (paymentIntent: string, refunded: number, amount = refunded) =>
+  stripeEvent("charge.refunded", {
+    id: `ch_${paymentIntent}`,
+    object: "charge",
+    payment_intent: paymentIntent,
+    amount,
+    amount_refunded: refunded,
+    refunded: refunded === amount,
+    currency: "eur",
+  });
 
 export const completedEvent = (session: FakeSession, overrides: Partial<FakeSession> = {}) =>
   stripeEvent("checkout.session.completed", { ...session, status: "complete", payment_status: "paid", ...overrides });

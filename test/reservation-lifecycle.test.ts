@@ -127,7 +127,14 @@ describe("extending and releasing", () => {
     expect((await availability(event.id))[0]?.available).toBe(10);
     const extend = await api("POST", `${path}/extend`, { token: reservation.token });
     expect(extend.status).toBe(409);
-    expect(extend.body.code).toBe("RESERVATION_NOT_ACTIVE");
+    // RFC 9457: `status` is the HTTP status; the reservation's own status has a member of its own.
+    expect(extend.body).toMatchObject({ status: 409, code: "RESERVATION_NOT_ACTIVE", reservationStatus: "released" });
+    const checkout = await api("POST", `${path}/checkout`, {
+      token: reservation.token,
+      body: { email: "ada@example.com" },
+    });
+    expect(checkout.status).toBe(409);
+    expect(checkout.body).toMatchObject({ status: 409, code: "RESERVATION_NOT_ACTIVE", reservationStatus: "released" });
     expect(await auditActions(event.id, "reservation.released")).toHaveLength(1);
   });
 

@@ -160,6 +160,12 @@ export const orders = sqliteTable(
     tokenHash: text("token_hash").notNull(),
     stripeSessionId: text("stripe_session_id"),
     checkoutUrl: text("checkout_url"),
+    /**
+     * The Checkout Session request (JSON of `CheckoutSessionParams`), fixed when the order opens:
+     * every retry sends exactly these parameters under the order's idempotency key, so Stripe answers
+     * them with the same session. Null for a free order (no session).
+     */
+    sessionParams: text("session_params"),
     paymentIntentId: text("payment_intent_id"),
     version: integer("version").notNull(),
     createdAt: integer("created_at").notNull(),

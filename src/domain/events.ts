@@ -8,6 +8,7 @@ import type { Db } from "../db/client";
 import { auditLog, type EventRow, events, type TierRow, tiers } from "../db/schema";
 import { invalidInput, notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
+import { assertPrice } from "../lib/stripe-limits";
 import { toIso } from "../lib/time";
 import { type EventInput, LIMITS, type TierInput } from "../schemas/events";
 import { auditRow, type RequestContext } from "./audit";
@@ -95,10 +96,11 @@ export async function getEvent(db: Db, eventId: string) {
 }
 
 export async function addTier(db: Db, eventId: string, input: TierInput, ctx: RequestContext) {
-  const [, existing] = await Promise.all([findEvent(db, eventId), eventTiers(db, eventId)]);
+  const [event, existing] = await Promise.all([findEvent(db, eventId), eventTiers(db, eventId)]);
   if (existing.length >= LIMITS.maxTiersPerEvent) {
     throw invalidInput([{ path: "", message: `an event has at most ${LIMITS.maxTiersPerEvent} tiers` }]);
   }
+  assertPrice(event.currency, input.price);
   const tier = tierRow(input, eventId, existing.length, Date.now());
   await db.batch([db.insert(tiers).values(tier), tierCreated(db, tier, ctx)]);
   return tierView(tier);

@@ -7,21 +7,20 @@ import { asc, eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { type OrderItem, type OrderRow, orders, type ReservationRow, tickets, tiers } from "../db/schema";
 import { ApiError, notFound } from "../lib/errors";
-import { idFrom, sha256Hex, tokenFrom, tokenKind } from "../lib/ids";
+import { idFrom, secretsEqual, sha256Hex, tokenFrom, tokenKind } from "../lib/ids";
 import { hmac } from "../lib/secret-box";
 import { stripeClient } from "../lib/stripe";
+import { assertChargeable } from "../lib/stripe-limits";
 import type { CheckoutInput } from "../schemas/orders";
 import type { RequestContext } from "./audit";
+import { checkoutIdempotencyKey, sessionParams, storedSessionParams } from "./checkout-session";
 import { findEvent } from "./events";
 import { orderTickets } from "./tickets";
-import { tierObject, unwrap } from "./tier-objects";
+import { refusalError, tierObject, unwrap } from "./tier-objects";
 import { orderView } from "./views";
 
 /** How often a delivery looks again while another delivery fulfils the same order (about 6 s in all). */
 const BUSY_POLLS = 15;
-
-/** Stripe keeps a Checkout Session open at least 30 minutes; ours asks for a little more. */
-const SESSION_MINIMUM_MS = 31 * 60 * 1000;
 
 async function orderIdentity(env: Env, reservationId: string) {
   const id = idFrom("ord", await hmac(env.APP_SECRET, `order\n${reservationId}`));
@@ -52,6 +51,8 @@ export async function checkout(
   ]);
   const tierById = new Map(tierRows.map((t) => [t.id, t]));
   const items: OrderItem[] = reservation.items.map((i) => ({ ...i, unitPrice: tierById.get(i.tierId)?.price ?? 0 }));
+  const amount = items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0);
+  assertChargeable(event.currency, items); // before the order opens: what Stripe would refuse is a 400
   const lead = tierObject(env, reservation.leadTierId);
   const started = unwrap(
     await lead.startCheckout({
@@ -61,10 +62,29 @@ export async function checkout(
         id: identity.id,
         email: input.email,
         name: input.name ?? null,
-        amount: items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0),
+        amount,
         currency: event.currency,
         items,
         tokenHash: await sha256Hex(identity.token),
+        // Used only if this call opens the order: a retry sends what the first call fixed.
+        sessionParams:
+          amount === 0
+            ? null
+            : sessionParams(
+                {
+                  orderId: identity.id,
+                  reservationId: reservation.id,
+                  email: input.email,
+                  currency: event.currency,
+                  items,
+                  event,
+                  tierNames: new Map(tierRows.map((t) => [t.id, t.name])),
+                  holdExpiresAt: reservation.expiresAt,
+                  now: Date.now(),
+                },
+                input,
+                origin,
+              ),
       },
       ctx,
     }),
@@ -78,30 +98,10 @@ export async function checkout(
     return { status, body: { orderId: order.id, orderToken: identity.token, status: order.status, tickets: issued } };
   }
   if (order.stripeSessionId === null && order.status === "pending_payment") {
-    const session = await stripeClient(env).checkout.sessions.create(
-      {
-        mode: "payment",
-        client_reference_id: order.id,
-        metadata: { orderId: order.id, reservationId: reservation.id, eventId: event.id },
-        payment_intent_data: { metadata: { orderId: order.id } },
-        customer_email: order.email,
-        line_items: order.items.map((item) => ({
-          quantity: item.quantity,
-          price_data: {
-            currency: order.currency,
-            unit_amount: item.unitPrice,
-            product_data: {
-              name: `${event.name}: ${tierById.get(item.tierId)?.name ?? item.tierId}`,
-              ...(item.seats ? { description: `Seats ${item.seats.join(", ")}` } : {}),
-            },
-          },
-        })),
-        expires_at: Math.ceil(Math.max(Date.now() + SESSION_MINIMUM_MS, reservation.expiresAt) / 1000),
-        success_url: input.successUrl ?? `${origin}/checkout/complete?order=${order.id}`,
-        cancel_url: input.cancelUrl ?? `${origin}/checkout/canceled?reservation=${reservation.id}`,
-      },
-      { idempotencyKey: `boxoffice-checkout-session-${order.id}` },
-    );
+    if (!order.sessionParams) throw new Error(`order ${order.id} has no Checkout Session parameters`);
+    const session = await stripeClient(env).checkout.sessions.create(storedSessionParams(order.sessionParams), {
+      idempotencyKey: checkoutIdempotencyKey(order.id),
+    });
     order = unwrap(
       await lead.attachSession(reservation.leadTierId, order.id, { id: session.id, url: session.url }),
     ).order;
@@ -129,7 +129,8 @@ export interface Payment {
  * other tiers sell their parts first and the lead last, so the order reads paid only when every
  * ticket exists. A payment that cannot get its tickets (its hold lapsed and the capacity is gone,
  * or the order was closed) gives back what it took and is refunded: never tickets and a refund,
- * never neither.
+ * never neither. A free order that cannot get them gives back what it took, is closed, and the
+ * refusal is the caller's answer.
  */
 export async function fulfil(env: Env, order: OrderRow, payment: Payment, ctx: RequestContext): Promise<OrderRow> {
   const lead = tierObject(env, order.leadTierId);
@@ -144,7 +145,7 @@ export async function fulfil(env: Env, order: OrderRow, payment: Payment, ctx: R
   if (claim.verdict === "closed") {
     // Closed without tickets: a payment reported for it is refunded (once; the refund may be done already).
     if (payment.paymentIntentId === null) return claim.order;
-    return unwrap(await lead.refuseLatePayment(order.leadTierId, order.id, payment.paymentIntentId, ctx)).order;
+    return refuseLate(env, order, payment.paymentIntentId, ctx);
   }
   const byTier = await orderTickets(env, order, Date.now());
   const sell = async (tierId: string) => ({
@@ -159,8 +160,8 @@ export async function fulfil(env: Env, order: OrderRow, payment: Payment, ctx: R
   const parts = await Promise.all(followers.map(sell));
   if (parts.every((p) => p.result.ok)) parts.push(await sell(order.leadTierId));
 
-  if (parts.some((p) => !p.result.ok)) {
-    if (payment.paymentIntentId === null) throw new Error(`free order ${order.id} could not be sold`);
+  const refused = parts.find((p) => !p.result.ok)?.result;
+  if (refused && !refused.ok) {
     const taken = parts.filter((p) => p.result.ok).map((p) => p.tierId);
     await Promise.all(
       taken.map((tierId) =>
@@ -171,7 +172,9 @@ export async function fulfil(env: Env, order: OrderRow, payment: Payment, ctx: R
         ),
       ),
     );
-    return unwrap(await lead.refuseLatePayment(order.leadTierId, order.id, payment.paymentIntentId, ctx)).order;
+    if (payment.paymentIntentId !== null) return refuseLate(env, order, payment.paymentIntentId, ctx);
+    unwrap(await lead.cancelCheckout(order.leadTierId, order.id, "canceled", ctx));
+    throw refusalError(refused);
   }
   const late = parts.some((p) => p.result.ok && p.result.late);
   return unwrap(
@@ -183,6 +186,12 @@ export async function fulfil(env: Env, order: OrderRow, payment: Payment, ctx: R
       ctx,
     }),
   ).order;
+}
+
+async function refuseLate(env: Env, order: OrderRow, paymentIntentId: string, ctx: RequestContext) {
+  const refusal = { orderId: order.id, paymentIntentId, amount: order.amount, reason: "late_payment" } as const;
+  return unwrap(await tierObject(env, order.leadTierId).refusePayment({ tierId: order.leadTierId, ...refusal, ctx }))
+    .order;
 }
 
 /** The order with its tickets, as the API shows it. */
@@ -205,7 +214,7 @@ export async function authorizedOrder(
   if (!row) throw notFound("order", id);
   if (isOrganiser) return row;
   const hash = await sha256Hex(token as string);
-  if (hash === row.tokenHash) return row;
+  if (await secretsEqual(hash, row.tokenHash)) return row;
   const other = await db.select({ id: orders.id }).from(orders).where(eq(orders.tokenHash, hash)).get();
   if (other) throw new ApiError("FORBIDDEN", "This token belongs to another order");
   throw new ApiError("UNAUTHORIZED", "The token is not valid for this order");

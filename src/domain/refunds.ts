@@ -4,7 +4,8 @@
  * 1. Claim: the refund's row (`pending`) and one `refund_tickets` row per ticket, in one D1 batch. A
  *    ticket already claimed by another refund makes this one `410 TICKET_VOID`. The refund's id
  *    derives from the order and its ticket set, so the same refund asked twice (even at once) is
- *    one refund: both requests go on with the same claim.
+ *    one refund: both requests go on with the same claim. Only the request whose insert wrote the
+ *    row (new, or a failed one tried again) created the refund (`201`); the others answer `200`.
  * 2. Stripe: one refund with an idempotency key derived from the refund (and its attempt), so the two
  *    requests above reach Stripe as one. A refusal marks the refund `failed`, drops its claims and
  *    answers `502 REFUND_FAILED`: nothing else changed.
@@ -17,20 +18,14 @@ import type { Db } from "../db/client";
 import { inJson } from "../db/in-json";
 import { auditLog, type OrderRow, orders, type RefundRow, refunds, refundTickets, tickets } from "../db/schema";
 import { ApiError, invalidInput, notFound } from "../lib/errors";
-import { idFrom } from "../lib/ids";
-import { hmac } from "../lib/secret-box";
+import { refundIdFor } from "../lib/secret-box";
 import { isPermanentStripeError, type Stripe, stripeClient } from "../lib/stripe";
 import type { RefundInput } from "../schemas/refunds";
 import { auditRow, type RequestContext, SYSTEM } from "./audit";
 import { tierObject, unwrap } from "./tier-objects";
-import { refundView } from "./views";
 
 /** The unit price of each of the order's tiers, as sold. */
 const unitPrices = (order: OrderRow) => new Map(order.items.map((i) => [i.tierId, i.unitPrice]));
-
-async function refundId(env: Env, orderId: string, key: string): Promise<string> {
-  return idFrom("rfd", await hmac(env.APP_SECRET, `refund\n${orderId}\n${key}`));
-}
 
 /** A refund about to be claimed; its id derives from the order and `key` (what makes it this refund). */
 export async function pendingRefund(
@@ -41,7 +36,7 @@ export async function pendingRefund(
 ): Promise<RefundRow> {
   const now = Date.now();
   return {
-    id: await refundId(env, order.id, key),
+    id: await refundIdFor(env.APP_SECRET, order.id, key),
     orderId: order.id,
     eventId: order.eventId,
     currency: order.currency,
@@ -55,16 +50,18 @@ export async function pendingRefund(
 }
 
 /**
- * Claims the tickets for the refund; answers the refund row as it now stands. A ticket another refund
- * holds makes this one `410 TICKET_VOID`, naming that refund (a pending one finishes when it is asked
- * again, or when the hourly sweep drives it).
+ * Claims the tickets for the refund; answers the refund row as it now stands, and whether this call
+ * created it (inserted it, or made a failed one pending again): of several identical claims at once,
+ * exactly one. A ticket another refund holds makes this one `410 TICKET_VOID`, naming that refund (a
+ * pending one finishes when it is asked again, or when the hourly sweep drives it).
  */
-export async function claim(db: Db, row: RefundRow): Promise<RefundRow> {
+export async function claim(db: Db, row: RefundRow): Promise<{ refund: RefundRow; created: boolean }> {
   // Two bound parameters a ticket, within D1's 100 a statement.
   const chunks: string[][] = [];
   for (let i = 0; i < row.ticketIds.length; i += 45) chunks.push(row.ticketIds.slice(i, i + 45));
-  await db.batch([
-    // A refund that failed before may be tried again: it becomes pending, with a new attempt.
+  const [written] = await db.batch([
+    // A refund that failed before may be tried again: it becomes pending, with a new attempt. The row
+    // comes back only when this statement wrote it (D1 runs batches one at a time).
     db
       .insert(refunds)
       .values(row)
@@ -72,7 +69,8 @@ export async function claim(db: Db, row: RefundRow): Promise<RefundRow> {
         target: refunds.id,
         set: { status: "pending", failureReason: null, reason: row.reason, updatedAt: row.updatedAt },
         where: eq(refunds.status, "failed"),
-      }),
+      })
+      .returning({ id: refunds.id }),
     ...chunks.map((ids) =>
       db
         .insert(refundTickets)
@@ -101,7 +99,7 @@ export async function claim(db: Db, row: RefundRow): Promise<RefundRow> {
   }
   const current = stored[0];
   if (!current) throw new Error(`refund ${row.id} vanished after its claim`);
-  return current;
+  return { refund: current, created: written.length === 1 };
 }
 
 /**
@@ -152,12 +150,22 @@ export async function applyRefund(
   return done;
 }
 
-export async function refundOrder(env: Env, db: Db, orderId: string, input: RefundInput, ctx: RequestContext) {
+/**
+ * Refunds the chosen tickets (every one not refunded yet without `ticketIds`). `created` is true for
+ * the one request that created the refund; the same refund asked again, even at once, is `false`.
+ */
+export async function refundOrder(
+  env: Env,
+  db: Db,
+  orderId: string,
+  input: RefundInput,
+  ctx: RequestContext,
+): Promise<{ refund: RefundRow; created: boolean }> {
   const order = await db.select().from(orders).where(eq(orders.id, orderId)).get();
   if (!order) throw notFound("order", orderId);
   if (order.status !== "paid" && order.status !== "partially_refunded" && order.status !== "refunded") {
     throw new ApiError("ORDER_NOT_PAID", `The order is ${order.status}: there is no payment to refund`, {
-      status: order.status,
+      orderStatus: order.status,
     });
   }
   const owned = await db.select().from(tickets).where(eq(tickets.orderId, order.id));
@@ -181,16 +189,16 @@ export async function refundOrder(env: Env, db: Db, orderId: string, input: Refu
     stripeRefundId: null,
   });
   const existing = await db.select().from(refunds).where(eq(refunds.id, row.id)).get();
-  if (existing?.status === "succeeded") return { status: 200 as const, body: refundView(existing) };
+  if (existing?.status === "succeeded") return { refund: existing, created: false };
 
   const voided = owned.filter((t) => ticketIds.includes(t.id) && t.status === "void").map((t) => t.id);
   if (voided.length > 0) {
     throw new ApiError("TICKET_VOID", "Some of the tickets are refunded already", { ticketIds: voided });
   }
-  const refund = await claim(db, row);
-  if (refund.status === "succeeded") return { status: 200 as const, body: refundView(refund) };
+  const { refund, created } = await claim(db, row);
+  if (refund.status === "succeeded") return { refund, created };
 
-  return { status: 201 as const, body: refundView(await driveRefund(env, db, order, refund, ctx)) };
+  return { refund: await driveRefund(env, db, order, refund, ctx), created };
 }
 
 /** Stripe's answer for a refund that goes through (card refunds are `succeeded`; some methods `pending`). */

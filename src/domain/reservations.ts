@@ -3,11 +3,11 @@
  * keyed by the reservation id; the first tier of the reservation leads it (keeps its status,
  * expiry, extensions and token hash, and writes it to D1), the others follow the lead's decisions.
  */
-import { eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { type ReservationRow, reservations } from "../db/schema";
+import { type ReservationRow, reservations, tiers } from "../db/schema";
 import { ApiError, notFound } from "../lib/errors";
-import { derivedBytes, idFrom, newId, newToken, sha256Hex, tokenFrom, tokenKind } from "../lib/ids";
+import { derivedBytes, idFrom, newId, newToken, secretsEqual, sha256Hex, tokenFrom, tokenKind } from "../lib/ids";
 import type { HeaderInit, HeldPart, HoldTerms, LeadDecision } from "../objects/tier-rpc";
 import type { ReservationInput } from "../schemas/reservations";
 import type { RequestContext } from "./audit";
@@ -49,6 +49,7 @@ export async function createReservation(
     tokenHash: await sha256Hex(token),
     items,
   };
+  await requireTiers(db, eventId, items);
   const claim = header.sessionId === null ? null : { eventId, sessionId: header.sessionId, reservationId: header.id };
   if (claim) await claimSession(db, claim);
   try {
@@ -60,6 +61,20 @@ export async function createReservation(
     if (claim && error instanceof ApiError) await releaseSession(db, claim);
     throw error;
   }
+}
+
+/**
+ * Every item names a tier of this event, checked in D1 before any tier object is addressed: a stub
+ * for a made-up id would create that object (DESIGN.md's trap), so an unknown one is refused here.
+ */
+async function requireTiers(db: Db, eventId: string, items: Item[]): Promise<void> {
+  const ids = [...new Set(items.map((i) => i.tierId))];
+  const known = await db
+    .select({ id: tiers.id })
+    .from(tiers)
+    .where(and(eq(tiers.eventId, eventId), inArray(tiers.id, ids)));
+  const unknown = ids.find((id) => !known.some((t) => t.id === id));
+  if (unknown !== undefined) throw new ApiError("NOT_FOUND", `No tier '${unknown}' in this event`);
 }
 
 async function holdOne(env: Env, header: HeaderInit, ctx: RequestContext): Promise<ReservationRow> {
@@ -193,7 +208,7 @@ export async function authorizedReservation(db: Db, id: string, token: string | 
   const row = await db.select().from(reservations).where(eq(reservations.id, id)).get();
   if (!row) throw notFound("reservation", id);
   const hash = await sha256Hex(token);
-  if (hash === row.tokenHash) return row;
+  if (await secretsEqual(hash, row.tokenHash)) return row;
   const other = await db
     .select({ id: reservations.id })
     .from(reservations)

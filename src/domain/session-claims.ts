@@ -5,9 +5,9 @@
  */
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { statusAt } from "../db/reservation-status";
 import { reservations, sessionClaims } from "../db/schema";
 import { ApiError } from "../lib/errors";
-import { effectiveStatus } from "./views";
 
 /** A claim younger than this with no reservation row yet belongs to a request still in flight. */
 export const IN_FLIGHT_MS = 30_000;
@@ -40,9 +40,7 @@ export async function claimSession(db: Db, claim: SessionClaim): Promise<void> {
   if (!current) return claimSession(db, claim); // released in between: try again
   if (current.reservationId === claim.reservationId) return; // a retry of the request that claimed it
   const holder = await db.select().from(reservations).where(eq(reservations.id, current.reservationId)).get();
-  const live = holder
-    ? ["active", "checkout"].includes(effectiveStatus(holder, now))
-    : current.claimedAt > now - IN_FLIGHT_MS;
+  const live = holder ? ["active", "checkout"].includes(statusAt(holder, now)) : current.claimedAt > now - IN_FLIGHT_MS;
   if (live) throw duplicate(current.reservationId);
 
   const taken = await db

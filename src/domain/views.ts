@@ -1,4 +1,6 @@
 /** The API's response shapes (API.md), built from stored rows in one place. */
+
+import { statusAt } from "../db/reservation-status";
 import type {
   AuditRow,
   EventRow,
@@ -45,19 +47,11 @@ export function eventView(e: EventRow, tiers: TierRow[]) {
   };
 }
 
-/**
- * A hold that has passed its expiry reads `expired` even in the moment before the tier's alarm
- * has recorded it: the alarm is at-least-once and may run late, the clock is not.
- */
-export function effectiveStatus(r: ReservationRow, now: number): ReservationRow["status"] {
-  return r.status === "active" && r.expiresAt <= now ? "expired" : r.status;
-}
-
 export function reservationView(r: ReservationRow, now: number, token?: string) {
   return {
     id: r.id,
     eventId: r.eventId,
-    status: effectiveStatus(r, now),
+    status: statusAt(r, now),
     items: r.items,
     expiresAt: toIso(r.expiresAt),
     extensionsRemaining: r.maxExtensions - r.extensionsUsed,

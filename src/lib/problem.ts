@@ -15,15 +15,19 @@ const TITLES: Record<number, string> = {
   502: "Bad Gateway",
 };
 
+/** The members RFC 9457 defines, and our `code`: an extension member never replaces one of them. */
+const STANDARD_MEMBERS = new Set(["type", "title", "status", "detail", "instance", "code"]);
+
 /** RFC 9457 problem details for an API error. */
 export function problem(c: Context, error: ApiError): Response {
+  const extensions = Object.entries(error.extra).filter(([name]) => !STANDARD_MEMBERS.has(name));
   const body = {
     type: "about:blank",
     title: TITLES[error.status] ?? "Error",
     status: error.status,
     code: error.code,
     detail: error.detail,
-    ...error.extra,
+    ...Object.fromEntries(extensions),
   };
   return c.body(JSON.stringify(body), error.status, { "Content-Type": "application/problem+json" });
 }

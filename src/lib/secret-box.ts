@@ -4,6 +4,7 @@
  * readable from the database alone, such as an idempotent replay that carries a bearer token.
  */
 import { fromBase64Url, toBase64Url, utf8 } from "./encoding";
+import { idFrom } from "./ids";
 
 const hmacKeys = new Map<string, Promise<CryptoKey>>();
 const hkdfKeys = new Map<string, Promise<CryptoKey>>();
@@ -53,4 +54,9 @@ export async function unseal(secret: string, context: string, sealed: string): P
     fromBase64Url(data),
   );
   return new TextDecoder().decode(plain);
+}
+
+/** A refund's id, from its order and what makes it this refund (`key`): the same on every retry. */
+export async function refundIdFor(secret: string, orderId: string, key: string): Promise<string> {
+  return idFrom("rfd", await hmac(secret, `refund\n${orderId}\n${key}`));
 }

@@ -25,7 +25,7 @@ export function decideHold(l: Ledger, req: HoldRequest, now: number): Result<Hel
         ok: false,
         code: "RESERVATION_NOT_ACTIVE",
         detail: "The reservation is no longer held",
-        status: existing.status,
+        reservationStatus: existing.status,
       };
     }
     return { ok: true, ...l.partOf(existing, row), reservation: l.store.header(req.reservationId) };

@@ -5,6 +5,7 @@
  * the object's `transactionSync`.
  */
 import type { OutboxMessage } from "../db/projections";
+import { statusAt } from "../db/reservation-status";
 import type { OrderRow, ReservationRow, TierRow } from "../db/schema";
 import { auditRow, type RequestContext, SYSTEM } from "../domain/audit";
 import type { Outbox } from "./outbox";
@@ -138,20 +139,19 @@ export class Ledger {
 
   /** Refuses unless the reservation is active and in time; a lapsed one is expired on the spot. */
   unlessActive(header: ReservationRow, now: number): Refusal | null {
-    if ((header.status === "active" || header.status === "checkout") && header.expiresAt <= now) {
+    const status = statusAt(header, now);
+    if (status === "expired") {
+      // Lapsed but perhaps not recorded yet (the alarm may run late): record it now (idempotent).
       const hold = this.store.hold(header.id);
       if (hold) this.expire(hold, now);
       return { ok: false, code: "RESERVATION_EXPIRED", detail: "The reservation's hold has lapsed" };
     }
-    if (header.status === "expired") {
-      return { ok: false, code: "RESERVATION_EXPIRED", detail: "The reservation's hold has lapsed" };
-    }
-    if (header.status !== "active") {
+    if (status !== "active") {
       return {
         ok: false,
         code: "RESERVATION_NOT_ACTIVE",
         detail: `The reservation is ${header.status}`,
-        status: header.status,
+        reservationStatus: header.status,
       };
     }
     return null;

@@ -20,7 +20,7 @@ export function refundTickets(l: Ledger, req: RefundTicketsRequest, now: number)
       ok: false,
       code: "RESERVATION_NOT_ACTIVE",
       detail: "This tier sold no tickets for the order",
-      status: hold?.status ?? "none",
+      reservationStatus: hold?.status ?? "none",
     };
   }
   const unrefunded = new Set(l.store.unrefunded(req.tickets.map((t) => t.id)));
@@ -44,7 +44,7 @@ export function recordRefund(l: Ledger, req: RecordRefundRequest, now: number): 
       ok: false,
       code: "RESERVATION_NOT_ACTIVE",
       detail: `The order is ${order.status}: there is nothing to refund`,
-      status: order.status,
+      orderStatus: order.status,
     };
   }
   l.store.addOrderRefund(req.refundId, order.id, req.amount, req.ticketIds.length);

@@ -7,7 +7,7 @@ import type { OrderRow } from "../db/schema";
 import { type RequestContext, SYSTEM } from "../domain/audit";
 import { isLive, type Ledger, notFound } from "./ledger";
 import type { TaskOutcome } from "./stripe-tasks";
-import type { CheckoutRequest, CompleteRequest, Result, SellRequest } from "./tier-rpc";
+import type { CheckoutRequest, CompleteRequest, RefusePaymentRequest, Result, SellRequest } from "./tier-rpc";
 
 type OrderResult = Result<{ order: OrderRow }>;
 
@@ -113,7 +113,7 @@ export function sellPart(l: Ledger, req: SellRequest, now: number): Result<{ lat
       ok: false,
       code: "RESERVATION_NOT_ACTIVE",
       detail: "The order was closed without tickets",
-      status: order.status,
+      orderStatus: order.status,
     };
   }
   const late = !hold || !isLive(hold);
@@ -165,7 +165,7 @@ export function completeOrder(l: Ledger, req: CompleteRequest, now: number): Ord
       ok: false,
       code: "RESERVATION_NOT_ACTIVE",
       detail: "The order was closed without tickets",
-      status: order.status,
+      orderStatus: order.status,
     };
   }
   const paid = l.changeOrder(order, { status: "paid", paymentIntentId: req.paymentIntentId, paidAt: now }, now);
@@ -202,25 +202,39 @@ export function cancelCheckout(
 }
 
 /**
- * A payment landed that cannot get its tickets: the lead tier closes the order and queues its
- * refund, once, however often the payment is reported.
+ * A payment landed that cannot get its tickets (too late, or not what the order asked): the lead
+ * tier closes the order, gives back a hold still live, and queues the refund of what was paid,
+ * once, however often the payment is reported.
  */
-export function refuseLatePayment(
-  l: Ledger,
-  orderId: string,
-  paymentIntentId: string,
-  ctx: RequestContext,
-  now: number,
-): OrderResult {
-  const order = l.store.order(orderId);
-  if (!order) return notFound("order", orderId);
-  const task = { kind: "refund", orderId, paymentIntentId, amount: order.amount, reason: "late_payment" } as const;
-  if (issued(order) || order.status === "refunded" || l.tasks.has(task)) return { ok: true, order };
+export function refusePayment(l: Ledger, req: RefusePaymentRequest, now: number): OrderResult {
+  const order = l.store.order(req.orderId);
+  if (!order) return notFound("order", req.orderId);
+  const refused = order.status === "canceled" && order.paymentIntentId === req.paymentIntentId;
+  if (issued(order) || order.status === "refunded" || refused) return { ok: true, order };
   // The lead's part is sold: a delivery that got the capacity is completing the order. No refund.
   if (l.store.hold(order.reservationId)?.status === "sold") return { ok: true, order };
-  l.tasks.enqueue(task, now);
-  const closed = l.changeOrder(order, { status: "canceled", paymentIntentId }, now);
-  l.auditOrder(closed, "payment.late", ctx, { outcome: "refund", amount: order.amount });
+  const { orderId, paymentIntentId, amount, reason } = req;
+  if (paymentIntentId !== null && amount > 0) {
+    l.tasks.enqueue({ kind: "refund", orderId, paymentIntentId, amount, reason }, now);
+  }
+  // A mismatched payment can come while the hold is live: this order will never be paid, so it goes back.
+  const hold = l.store.hold(order.reservationId);
+  if (hold) l.endHold(hold, "released", now);
+  const header = l.store.header(order.reservationId);
+  if (header?.status === "checkout" || header?.status === "active") {
+    l.changeHeader(header, { status: "released" }, now, "reservation.released", req.ctx, { reason: req.reason });
+  }
+  const closed = l.changeOrder(order, { status: "canceled", paymentIntentId: req.paymentIntentId }, now);
+  if (req.reason === "late_payment") {
+    l.auditOrder(closed, "payment.late", req.ctx, { outcome: "refund", amount: req.amount });
+  } else {
+    l.auditOrder(closed, "payment.mismatch", req.ctx, {
+      expected: { amount: order.amount, currency: order.currency },
+      received: req.received,
+      outcome: "refund",
+      amount: req.amount,
+    });
+  }
   return { ok: true, order: closed };
 }
 
@@ -239,6 +253,6 @@ export function taskDone(l: Ledger, outcome: TaskOutcome, now: number): void {
   l.auditOrder(refunded, "order.refunded", SYSTEM, {
     refundId: outcome.refundId,
     amount: outcome.amount,
-    reason: "late_payment",
+    reason: outcome.reason,
   });
 }

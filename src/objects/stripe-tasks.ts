@@ -1,18 +1,23 @@
 /**
- * Calls to Stripe that a tier object's decision requires: refunding a payment that arrived after its
- * hold lapsed with no capacity left, expiring the Checkout Session of a hold that lapsed. A task is
+ * Calls to Stripe that a tier object's decision requires: refunding a payment that cannot get its
+ * tickets (it arrived after its hold lapsed with no capacity left, or it does not match the order),
+ * expiring the Checkout Session of a hold that lapsed. A task is
  * queued in the same transaction as the decision, under a deterministic id (so a decision taken
  * twice queues it once), and run single-flight until Stripe answers: one request per attempt, each
  * with an idempotency key derived from the task, so a retry can never refund twice.
  */
+import { refundIdFor } from "../lib/secret-box";
 import { isPermanentStripeError, type Stripe, stripeClient } from "../lib/stripe";
 
+/** Why a payment is refused: it came after its hold lapsed with no capacity left, or it does not match the order. */
+export type RefusalReason = "late_payment" | "payment_mismatch";
+
 export type StripeTask =
-  | { kind: "refund"; orderId: string; paymentIntentId: string; amount: number; reason: "late_payment" }
+  | { kind: "refund"; orderId: string; paymentIntentId: string; amount: number; reason: RefusalReason }
   | { kind: "expireSession"; orderId: string; sessionId: string };
 
 export type TaskOutcome =
-  | { kind: "refund"; orderId: string; refundId: string; amount: number }
+  | { kind: "refund"; orderId: string; refundId: string; amount: number; reason: RefusalReason }
   | { kind: "refundFailed"; orderId: string; reason: string }
   | { kind: "expireSession"; orderId: string };
 
@@ -93,15 +98,23 @@ export class StripeTasks {
     const idempotencyKey = `boxoffice-${taskId(task).replace(":", "-")}`;
     switch (task.kind) {
       case "refund": {
+        // Our refund id rides along, so a later `charge.refunded` recognises this refund as ours.
+        const refundId = await refusedPaymentRefundId(this.env.APP_SECRET, task.orderId);
         const refund = await stripe.refunds.create(
           {
             payment_intent: task.paymentIntentId,
             amount: task.amount,
-            metadata: { orderId: task.orderId, reason: task.reason },
+            metadata: { orderId: task.orderId, refundId, reason: task.reason },
           },
           { idempotencyKey },
         );
-        return { kind: "refund", orderId: task.orderId, refundId: refund.id, amount: refund.amount };
+        return {
+          kind: "refund",
+          orderId: task.orderId,
+          refundId: refund.id,
+          amount: refund.amount,
+          reason: task.reason,
+        };
       }
       case "expireSession": {
         try {
@@ -119,3 +132,6 @@ export class StripeTasks {
 function isInvalidRequest(error: unknown): boolean {
   return (error as Stripe.errors.StripeError | undefined)?.type === "StripeInvalidRequestError";
 }
+
+/** The id of the one refund of an order's refused payment (an order has one payment: its session's). */
+export const refusedPaymentRefundId = (secret: string, orderId: string) => refundIdFor(secret, orderId, "payment");

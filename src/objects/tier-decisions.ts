@@ -1,6 +1,7 @@
 /** Organiser changes to a tier, decided by its object: capacity never below what is sold or held. */
 import type { TierRow } from "../db/schema";
 import { auditRow } from "../domain/audit";
+import { amountProblem } from "../lib/stripe-limits";
 import { toIsoOrNull } from "../lib/time";
 import { LIMITS } from "../schemas/events";
 import { auditId, invalid, type Ledger } from "./ledger";
@@ -22,6 +23,8 @@ export function updateTier(l: Ledger, req: UpdateTierRequest, now: number): Resu
   const { patch } = req;
   const committed = state.held + state.sold;
   const seated = row.kind === "seated";
+  const priceProblem = patch.price === undefined ? null : amountProblem(state.currency, patch.price);
+  if (priceProblem) return invalid("price", priceProblem);
   if (patch.capacity !== undefined && seated) {
     return invalid("capacity", "a seated tier's capacity is its number of seats: use addSeats");
   }

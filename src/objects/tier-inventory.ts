@@ -11,6 +11,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { createDb } from "../db/client";
+import { statusAt } from "../db/reservation-status";
 import { events, type OrderRow, type TierRow, tiers } from "../db/schema";
 import type { RequestContext } from "../domain/audit";
 import { tierObject } from "../domain/tier-objects";
@@ -23,7 +24,7 @@ import {
   cancelCheckout,
   claimFulfilment,
   completeOrder,
-  refuseLatePayment,
+  refusePayment,
   sellPart,
   startCheckout,
   taskDone,
@@ -42,12 +43,13 @@ import type {
   RecordRefundRequest,
   RefundTicketsRequest,
   Refusal,
+  RefusePaymentRequest,
   Result,
   SellRequest,
   TierSnapshot,
   UpdateTierRequest,
 } from "./tier-rpc";
-import { migrate } from "./tier-schema";
+import { hasSchema, migrate } from "./tier-schema";
 import { type Hold, type TierCounters, TierStore } from "./tier-store";
 
 const EXPIRY_CHUNK = 500;
@@ -66,6 +68,11 @@ export class TierInventory extends DurableObject<Env> {
   private alarmAt: number | null = null;
   /** The tier this object owns, once known. */
   private owner: { tierId: string; eventId: string } | null = null;
+  /**
+   * Whether the object's SQLite has its schema. A new object writes nothing until `loaded` finds its
+   * tier in D1: a stub addressed by a made-up id must not leave storage behind (a cost attack).
+   */
+  private migrated = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -74,7 +81,8 @@ export class TierInventory extends DurableObject<Env> {
     this.tasks = new StripeTasks(ctx.storage.sql, env);
     this.ledger = new Ledger(this.store, this.outbox, this.tasks);
     void ctx.blockConcurrencyWhile(async () => {
-      ctx.storage.transactionSync(() => migrate(ctx.storage.sql));
+      this.migrated = hasSchema(ctx.storage.sql);
+      if (this.migrated) ctx.storage.transactionSync(() => migrate(ctx.storage.sql));
       this.alarmAt = await ctx.storage.getAlarm();
     });
   }
@@ -176,18 +184,13 @@ export class TierInventory extends DurableObject<Env> {
   }
 
   /** The refund is attempted before answering, and retried by the alarm until Stripe answers. */
-  async refuseLatePayment(
-    tierId: string,
-    orderId: string,
-    paymentIntentId: string,
-    ctx: RequestContext,
-  ): Promise<Result<{ order: OrderRow }>> {
-    if (!(await this.loaded(tierId))) return this.unknownTier(tierId);
-    const result = this.decide((now) => refuseLatePayment(this.ledger, orderId, paymentIntentId, ctx, now));
+  async refusePayment(req: RefusePaymentRequest): Promise<Result<{ order: OrderRow }>> {
+    if (!(await this.loaded(req.tierId))) return this.unknownTier(req.tierId);
+    const result = this.decide((now) => refusePayment(this.ledger, req, now));
     if (!result.ok) return result;
     await this.settleOrFail(true);
     await this.runTasks();
-    return { ok: true, order: this.store.order(orderId) ?? result.order };
+    return { ok: true, order: this.store.order(req.orderId) ?? result.order };
   }
 
   /** A reservation across tiers that this tier leads was refused for want of capacity (for the stats). */
@@ -284,6 +287,7 @@ export class TierInventory extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.alarmAt = null;
+    if (!this.migrated) return;
     const tierId = this.store.tier(false)?.row.id;
     if (tierId) {
       const now = Date.now();
@@ -322,9 +326,9 @@ export class TierInventory extends DurableObject<Env> {
     if (!(await this.loaded(tierId))) return null;
     const header = this.store.header(reservationId);
     if (!header) return null;
-    const now = Date.now();
-    const live = header.status === "active" || header.status === "checkout";
-    const status = live ? (header.expiresAt <= now ? "expired" : "active") : header.status;
+    const at = statusAt(header, Date.now());
+    // At checkout the hold is still held: to a follower that is active.
+    const status = at === "checkout" ? "active" : at;
     if (status !== "active" && status !== "released" && status !== "expired") return null;
     return { reservationId, status, expiresAt: header.expiresAt };
   }
@@ -366,10 +370,10 @@ export class TierInventory extends DurableObject<Env> {
    */
   private async loaded(tierId: string, eventId?: string): Promise<boolean> {
     if (!this.owner) {
-      let state = this.store.tier(false);
+      let state = this.migrated ? this.store.tier(false) : null;
       if (!state) {
         await this.ctx.blockConcurrencyWhile(async () => {
-          if (this.store.tier(false)) return;
+          if (this.migrated && this.store.tier(false)) return;
           const found = await createDb(this.env.DB)
             .select({ tier: tiers, currency: events.currency, eventMaxPerOrder: events.maxTicketsPerOrder })
             .from(tiers)
@@ -377,12 +381,14 @@ export class TierInventory extends DurableObject<Env> {
             .where(eq(tiers.id, tierId))
             .get();
           if (found) {
-            this.ctx.storage.transactionSync(() =>
-              this.store.initTier(found.tier, found.currency, found.eventMaxPerOrder),
-            );
+            this.ctx.storage.transactionSync(() => {
+              if (!this.migrated) migrate(this.ctx.storage.sql);
+              this.store.initTier(found.tier, found.currency, found.eventMaxPerOrder);
+            });
+            this.migrated = true;
           }
         });
-        state = this.store.tier(false);
+        state = this.migrated ? this.store.tier(false) : null;
       }
       if (!state) return false;
       // A tier's id and event never change: remember them rather than read them on every call.

@@ -5,6 +5,7 @@
 import type { OrderRow, ReservationRow, TicketRow, TierRow } from "../db/schema";
 import type { RequestContext } from "../domain/audit";
 import type { TierPatch } from "../schemas/events";
+import type { RefusalReason } from "./stripe-tasks";
 
 export type Refusal =
   | { ok: false; code: "NOT_FOUND"; detail: string }
@@ -14,7 +15,8 @@ export type Refusal =
   | { ok: false; code: "SEAT_UNAVAILABLE"; detail: string; tierId: string; seats: string[] }
   | { ok: false; code: "INVALID_INPUT"; detail: string; errors: { path: string; message: string }[] }
   | { ok: false; code: "RESERVATION_EXPIRED"; detail: string }
-  | { ok: false; code: "RESERVATION_NOT_ACTIVE"; detail: string; status: string }
+  | { ok: false; code: "RESERVATION_NOT_ACTIVE"; detail: string; reservationStatus: string }
+  | { ok: false; code: "RESERVATION_NOT_ACTIVE"; detail: string; orderStatus: string }
   | { ok: false; code: "EXTENSION_LIMIT"; detail: string }
   | { ok: false; code: "CAPACITY_BELOW_COMMITTED"; detail: string; tierId: string; committed: number };
 
@@ -101,7 +103,10 @@ export interface UpdateTierRequest {
 }
 
 /** What the Worker decides about an order; the lead tier completes it into the order record. */
-export type OrderInit = Pick<OrderRow, "id" | "email" | "name" | "amount" | "currency" | "items" | "tokenHash">;
+export type OrderInit = Pick<
+  OrderRow,
+  "id" | "email" | "name" | "amount" | "currency" | "items" | "tokenHash" | "sessionParams"
+>;
 
 export interface CheckoutRequest {
   tierId: string;
@@ -115,6 +120,19 @@ export interface SellRequest {
   reservationId: string;
   /** This tier's tickets of the order, with their ids and signed codes (deterministic). */
   tickets: TicketRow[];
+}
+
+export interface RefusePaymentRequest {
+  tierId: string;
+  orderId: string;
+  /** Null when nothing was charged (then there is nothing to refund). */
+  paymentIntentId: string | null;
+  /** What the buyer paid, to be refunded in full (minor units of the payment's currency). */
+  amount: number;
+  reason: RefusalReason;
+  /** What Stripe reported, for a payment that does not match the order. */
+  received?: { amount: number | null; currency: string | null };
+  ctx: RequestContext;
 }
 
 export interface CompleteRequest {

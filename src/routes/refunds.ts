@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { refundOrder } from "../domain/refunds";
+import { refundView } from "../domain/views";
 import { readBody, readParam } from "../lib/validate";
 import { organiserOnly } from "../middleware/auth";
 import { auditContext } from "../middleware/context";
@@ -14,7 +15,7 @@ export const refundRoutes = new Hono<{ Bindings: Env }>().post(
   async (c) => {
     const orderId = readParam(c, "orderId", idOf("ord"));
     const input = await readBody(c, RefundInput);
-    const { status, body } = await refundOrder(c.env, c.get("db"), orderId, input, auditContext(c));
-    return c.json(body, status);
+    const { refund, created } = await refundOrder(c.env, c.get("db"), orderId, input, auditContext(c));
+    return c.json(refundView(refund), created ? 201 : 200);
   },
 );

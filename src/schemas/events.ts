@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { amountProblem, isStripeCurrency, LARGEST_MAX_AMOUNT, UNSUPPORTED_CURRENCY } from "../lib/stripe-limits";
 import { currency, instant, label, seatLabel, timezone } from "./common";
 
 export const LIMITS = {
@@ -17,7 +18,8 @@ const seatList = z
 
 const tierFields = {
   name: label(200),
-  price: z.int().min(0).max(100_000_000),
+  /** Minor units; the event's currency narrows it to what Stripe charges (src/lib/stripe-limits.ts). */
+  price: z.int().min(0).max(LARGEST_MAX_AMOUNT),
   maxPerOrder: z.int().min(1).max(1000).default(10),
   salesStartAt: instant.optional(),
   salesEndAt: instant.optional(),
@@ -49,13 +51,24 @@ export const EventInput = z
     startsAt: instant,
     endsAt: instant.optional(),
     timezone: timezone.default("UTC"),
-    currency,
+    currency: currency.refine(isStripeCurrency, {
+      message: UNSUPPORTED_CURRENCY,
+      when: (payload) => payload.issues.length === 0,
+    }),
     maxTicketsPerOrder: z.int().min(1).max(1000).default(10),
     tiers: z.array(TierInput).max(LIMITS.maxTiersPerEvent).default([]),
   })
   .refine((e) => e.endsAt === undefined || e.endsAt > e.startsAt, {
     message: "must be after startsAt",
     path: ["endsAt"],
+  })
+  .superRefine((e, ctx) => {
+    if (!isStripeCurrency(e.currency)) return; // refused as such
+    e.tiers.forEach((tier, i) => {
+      if (!(tier.price >= 0 && tier.price <= LARGEST_MAX_AMOUNT)) return; // refused by the field itself
+      const problem = amountProblem(e.currency, tier.price);
+      if (problem) ctx.addIssue({ code: "custom", path: ["tiers", i, "price"], message: problem });
+    });
   });
 export type EventInput = z.infer<typeof EventInput>;
 

@@ -3,6 +3,7 @@
  * with an HMAC under APP_SECRET, so the simulator keeps no storage of its own.
  */
 import { fromBase64Url, toBase64Url, utf8 } from "../lib/encoding";
+import { secretsEqual } from "../lib/ids";
 import { hmac } from "../lib/secret-box";
 
 export interface SimulatedSession {
@@ -27,7 +28,7 @@ export async function sessionId(secret: string, session: SimulatedSession): Prom
 
 export async function readSession(secret: string, id: string): Promise<SimulatedSession | null> {
   const match = id.match(/^cs_sim_([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/);
-  if (!match?.[1] || !match[2] || match[2] !== (await mac(secret, match[1]))) return null;
+  if (!match?.[1] || !match[2] || !(await secretsEqual(match[2], await mac(secret, match[1])))) return null;
   return JSON.parse(new TextDecoder().decode(fromBase64Url(match[1]))) as SimulatedSession;
 }
 

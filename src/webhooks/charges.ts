@@ -10,6 +10,7 @@ import { applyRefund, claim, pendingRefund } from "../domain/refunds";
 import { tierObject, unwrap } from "../domain/tier-objects";
 import { ApiError } from "../lib/errors";
 import { type Stripe, stripeClient } from "../lib/stripe";
+import { refusedPaymentRefundId } from "../objects/stripe-tasks";
 
 const idOf = (ref: string | { id: string } | null | undefined) => (typeof ref === "string" ? ref : (ref?.id ?? null));
 
@@ -21,7 +22,8 @@ async function orderOfPayment(db: Db, paymentIntentId: string | null): Promise<O
 /**
  * `charge.refunded`: the payment's refunds at Stripe, oldest first. Ours carry their refund id in
  * metadata: one not applied yet (the Worker died after Stripe said yes) is applied now, and applying
- * one again changes nothing. Once the charge is refunded in full, every ticket still valid is voided
+ * one again changes nothing; the refund of a refused payment is the lead tier's, recorded by its
+ * task. Once the charge is refunded in full, every ticket still valid is voided
  * with a refund of the rest (`source: stripe`), however many dashboard refunds made it up. A partial
  * dashboard refund cannot be matched to tickets: it is audited (`refund.unmatched`) for the organiser.
  */
@@ -33,8 +35,10 @@ export async function chargeRefunded(env: Env, db: Db, charge: Stripe.Charge, ct
   const made = listed.data
     .filter((r) => r.status === "succeeded" || r.status === "pending")
     .sort((a, b) => a.created - b.created);
+  const refusedPayment = await refusedPaymentRefundId(env.APP_SECRET, order.id);
   const theirs: Stripe.Refund[] = [];
   for (const refund of made) {
+    if (refund.metadata?.refundId === refusedPayment) continue;
     const ours = refund.metadata?.refundId
       ? await db.select().from(refunds).where(eq(refunds.id, refund.metadata.refundId)).get()
       : await db.select().from(refunds).where(eq(refunds.stripeRefundId, refund.id)).get();
@@ -92,7 +96,7 @@ async function refundTheRest(
     stripeRefundId,
   });
   try {
-    const claimed = await claim(db, row);
+    const { refund: claimed } = await claim(db, row);
     if (claimed.status !== "succeeded") await applyRefund(env, db, order, claimed, stripeRefundId, ctx);
   } catch (error) {
     // Some tickets are in a refund of ours still under way: it settles them; the rest is audited.

@@ -6,8 +6,8 @@
  */
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { auditLog, orders, webhookEvents } from "../db/schema";
-import { auditRow, type RequestContext } from "../domain/audit";
+import { type OrderRow, orders, webhookEvents } from "../db/schema";
+import type { RequestContext } from "../domain/audit";
 import { fulfil } from "../domain/orders";
 import { tierObject, unwrap } from "../domain/tier-objects";
 import { ApiError } from "../lib/errors";
@@ -23,6 +23,11 @@ export async function verifyStripeEvent(
   signature: string | undefined,
 ): Promise<Stripe.Event> {
   if (!signature) throw new ApiError("WEBHOOK_SIGNATURE_INVALID", "The Stripe-Signature header is missing");
+  // stripe-node refuses only old timestamps; one from the future is outside the tolerance too.
+  const signedAt = Number(/(?:^|,)\s*t=(\d+)(?:,|$)/.exec(signature)?.[1]);
+  if (signedAt > Date.now() / 1000 + WEBHOOK_TOLERANCE_SECONDS) {
+    throw new ApiError("WEBHOOK_SIGNATURE_INVALID", "The Stripe-Signature timestamp is in the future");
+  }
   try {
     return await stripeClient(env).webhooks.constructEventAsync(
       rawBody,
@@ -92,29 +97,39 @@ async function paid(env: Env, db: Db, event: Stripe.Event, session: Stripe.Check
   }
   // Paid before (and perhaps refunded since, in part or whole): a payment event changes nothing now.
   if (order.status === "paid" || order.status === "partially_refunded" || order.status === "refunded") return;
-  if (session.amount_total !== order.amount || session.currency !== order.currency) {
-    await db
-      .insert(auditLog)
-      .values(
-        auditRow(ctx, {
-          id: `aud_${event.id}`,
-          eventId: order.eventId,
-          at: Date.now(),
-          action: "payment.mismatch",
-          subject: { type: "order", id: order.id },
-          data: {
-            expected: { amount: order.amount, currency: order.currency },
-            received: { amount: session.amount_total, currency: session.currency },
-            stripeEventId: event.id,
-          },
-        }),
-      )
-      .onConflictDoNothing();
-    return;
-  }
   const paymentIntent =
     typeof session.payment_intent === "string" ? session.payment_intent : (session.payment_intent?.id ?? null);
+  if (session.amount_total !== order.amount || session.currency !== order.currency) {
+    await refuseMismatch(env, order, session, paymentIntent, ctx);
+    return;
+  }
   await fulfil(env, order, { paymentIntentId: paymentIntent }, ctx);
+}
+
+/**
+ * A payment that is not what the order asked gets no tickets: the order is closed, its hold given
+ * back, and what was paid refunded in full (as a late payment with no capacity left is).
+ */
+async function refuseMismatch(
+  env: Env,
+  order: OrderRow,
+  session: Stripe.Checkout.Session,
+  paymentIntentId: string | null,
+  ctx: RequestContext,
+) {
+  const received = { amount: session.amount_total, currency: session.currency };
+  unwrap(
+    await tierObject(env, order.leadTierId).refusePayment({
+      tierId: order.leadTierId,
+      orderId: order.id,
+      paymentIntentId,
+      amount: session.amount_total ?? 0,
+      reason: "payment_mismatch",
+      received,
+      ctx,
+    }),
+  );
+  await releaseFollowers(env, order);
 }
 
 async function closed(
@@ -127,6 +142,11 @@ async function closed(
   const order = await orderOf(db, session);
   if (order?.status !== "pending_payment") return;
   unwrap(await tierObject(env, order.leadTierId).cancelCheckout(order.leadTierId, order.id, status, ctx));
+  await releaseFollowers(env, order);
+}
+
+/** The order will not be paid: the other tiers give back their parts (the lead has decided). */
+async function releaseFollowers(env: Env, order: OrderRow) {
   const followers = order.items.filter((i) => i.tierId !== order.leadTierId);
   await Promise.all(
     followers.map((i) =>
