@@ -72,9 +72,12 @@ if (!(await portIsFree(PORT))) fail(`port ${PORT} on ${HOST} is already in use; 
 // Ctrl-C into a keypress we never see, and its "clear console" key would wipe the banner.
 // The simulator's checkout pages are served by this same server.
 const devArgs = ["dev", "--ip", HOST, "--port", String(PORT), "--var", `SIMULATOR_ORIGIN:${BASE_URL}`];
+// CLOUDFLARE_CF_FETCH_ENABLED=false (read by wrangler's Miniflare): a placeholder `request.cf` instead
+// of fetching one from Cloudflare, which offline prints a DNS error and its stack on every (re)start.
 const dev = spawn(process.execPath, [WRANGLER, ...devArgs], {
   cwd: ROOT,
   stdio: ["ignore", "inherit", "inherit"],
+  env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false" },
 });
 let exitCodeOnceStopped: number | undefined;
 /** Stops wrangler, which takes its workerd processes down with it, then exits with `code`. */

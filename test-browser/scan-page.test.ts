@@ -2,11 +2,11 @@
  * The door scanner page (`GET /scan`) in a real headless Chromium against the Worker served locally:
  * what a door person sees after each scan, typed or from the camera.
  */
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "./chromium.ts";
 import { type LocalWorker, seedDoor, startWorker, type Ticket } from "./worker.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const SCANNER_GATE = "North";
 const SCREENSHOT = "/tmp/scan-page.png";
 
@@ -21,19 +21,7 @@ let door: Awaited<ReturnType<typeof seedDoor>>;
 beforeAll(async () => {
   worker = await startWorker();
   door = await seedDoor(worker, 8, SCANNER_GATE);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--disable-quic",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -14,11 +14,15 @@ export const WRANGLER = path.join(path.dirname(require.resolve("wrangler/package
 /** For the build and the migrations, which take seconds. */
 const COMMAND_TIMEOUT_MS = 120_000;
 
-/** Env for wrangler: no telemetry, and nothing from our environment shadowing the Worker's bindings. */
+/**
+ * Env for wrangler: no telemetry, a placeholder `request.cf` in `wrangler dev` (no fetch from Cloudflare:
+ * like `miniflare-server.ts`'s `cf: false`), and nothing from our environment shadowing the Worker's bindings.
+ */
 export function wranglerEnv(workspace: Workspace, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     WRANGLER_SEND_METRICS: "false",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
     WRANGLER_LOG_PATH: path.join(workspace.dir, "wrangler-logs"),
     ...extra,
   };
