@@ -5,10 +5,12 @@ import { ApiError } from "./lib/errors";
 import { internalProblem, problem } from "./lib/problem";
 import { requestContext } from "./middleware/context";
 import { openApiRoutes } from "./openapi";
+import { checkoutPages } from "./pages/checkout-return";
+import { scanPage } from "./pages/scan/page";
+import { simulatorRoutes } from "./pages/simulator-checkout";
 import { auditRoutes } from "./routes/audit";
 import { availabilityRoutes } from "./routes/availability";
 import { checkinRoutes } from "./routes/checkins";
-import { checkoutPages } from "./routes/checkout-pages";
 import { eventOrderRoutes } from "./routes/event-orders";
 import { eventRoutes } from "./routes/events";
 import { health } from "./routes/health";
@@ -16,11 +18,9 @@ import { orderRoutes } from "./routes/orders";
 import { organiserReportRoutes } from "./routes/organiser-reports";
 import { refundRoutes } from "./routes/refunds";
 import { reservationRoutes } from "./routes/reservations";
-import { scanPage } from "./routes/scan-page";
 import { scannerRoutes } from "./routes/scanners";
 import { tierRoutes } from "./routes/tiers";
 import { webhookRoutes } from "./routes/webhooks";
-import { simulatorRoutes } from "./simulator/checkout-page";
 
 const MAX_BODY_BYTES = 64 * 1024;
 /** Stripe's events are larger than any request of ours; refusing one it sent would make it retry for days. */

@@ -1,7 +1,7 @@
 /** The replay that decides a ticket's state from scans that arrive out of order. */
 import { describe, expect, it } from "vitest";
 import type { CheckinResult } from "../src/db/schema";
-import { replay, type TimelineScan } from "../src/domain/checkin-timeline";
+import { replay, type TimelineScan } from "../src/domain/door/timeline";
 
 let n = 0;
 function s(

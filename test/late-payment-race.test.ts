@@ -12,10 +12,10 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { expect, it } from "vitest";
+import { SYSTEM } from "../src/db/audit";
 import { createDb } from "../src/db/client";
 import { orders } from "../src/db/schema";
-import { SYSTEM } from "../src/domain/audit";
-import { orderTickets } from "../src/domain/tickets";
+import { orderTickets } from "../src/domain/sales/tickets";
 import { api, createEvent, reserve } from "./helpers";
 import { checkedOutOrder, lapse, useFakeStripe } from "./payments";
 

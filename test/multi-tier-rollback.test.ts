@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { SYSTEM } from "../src/domain/audit";
+import { SYSTEM } from "../src/db/audit";
 import { newId } from "../src/lib/ids";
 import { ADMIN_TOKEN, api, auditActions, availability, createEvent, reserve } from "./helpers";
 import { lapse } from "./payments";

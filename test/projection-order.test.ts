@@ -5,7 +5,7 @@
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
 import { type OutboxMessage, projectionStatements } from "../src/db/projections";
-import { NEVER_SCANNED } from "../src/domain/tickets";
+import { NEVER_SCANNED } from "../src/domain/sales/tickets";
 import { createEvent } from "./helpers";
 
 it("a ticket inserted then voided in one outbox batch ends void", async () => {

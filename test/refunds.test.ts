@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createDb } from "../src/db/client";
-import { resumeStaleRefunds } from "../src/domain/refunds";
+import { resumeStaleRefunds } from "../src/domain/sales/refunds";
 import { newScanner, scan } from "./door";
 import { deliver, stripeEvent } from "./fake-stripe";
 import { ADMIN_TOKEN, api, auditActions, availability, createEvent, reserve } from "./helpers";

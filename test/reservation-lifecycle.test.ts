@@ -1,7 +1,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { SYSTEM } from "../src/domain/audit";
+import { SYSTEM } from "../src/db/audit";
 import type { TierInventory } from "../src/objects/tier-inventory";
 import { api, auditActions, availability, createEvent, reserve } from "./helpers";
 

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { secretsEqual, sha256Hex } from "../src/lib/ids";
-import { readSession, sessionId } from "../src/simulator/sessions";
+import { readSession, sessionId } from "../src/stripe/simulator/sessions";
 import { ADMIN_TOKEN, api, createEvent, reserve } from "./helpers";
 
 afterEach(() => {

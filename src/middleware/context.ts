@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
+import type { Actor, RequestContext } from "../db/audit";
 import { createDb, type Db } from "../db/client";
-import type { Actor, RequestContext } from "../domain/audit";
 
 declare module "hono" {
   interface ContextVariableMap {

@@ -2,8 +2,9 @@
  * Decisions about holds: taking capacity for a reservation, activating a multi-tier part, following
  * the lead tier, extending and releasing. Each runs inside the object's `transactionSync`.
  */
+
+import { type RequestContext, SYSTEM } from "../db/audit";
 import type { ReservationRow, TierRow } from "../db/schema";
-import { type RequestContext, SYSTEM } from "../domain/audit";
 import { invalid, isLive, type Ledger, notFound, termsOf } from "./ledger";
 import type { ActivateRequest, HeldPart, HoldRequest, LeadDecision, Refusal, Result } from "./tier-rpc";
 import type { Hold } from "./tier-store";

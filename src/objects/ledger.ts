@@ -4,10 +4,11 @@
  * expire a reservation; change an order; end a hold). Synchronous throughout: call it only inside
  * the object's `transactionSync`.
  */
+
+import { auditRow, type RequestContext, SYSTEM } from "../db/audit";
 import type { OutboxMessage } from "../db/projections";
 import { statusAt } from "../db/reservation-status";
 import type { OrderRow, ReservationRow, TierRow } from "../db/schema";
-import { auditRow, type RequestContext, SYSTEM } from "../domain/audit";
 import type { Outbox } from "./outbox";
 import type { StripeTasks } from "./stripe-tasks";
 import type { HeaderInit, HeldPart, HoldTerms, Refusal } from "./tier-rpc";

@@ -4,8 +4,9 @@
  * and moves it to `partially_refunded` or `refunded`; a dispute flags the order. Each runs inside the
  * object's `transactionSync`; the Worker asks Stripe before any of them (src/domain/refunds.ts).
  */
+
+import type { RequestContext } from "../db/audit";
 import type { OrderRow } from "../db/schema";
-import type { RequestContext } from "../domain/audit";
 import { type Ledger, notFound } from "./ledger";
 import type { DisputeRequest, RecordRefundRequest, RefundTicketsRequest, Result } from "./tier-rpc";
 

@@ -3,8 +3,9 @@
  * part and issuing its tickets, marking the order paid, closing it when no payment will come, and
  * refusing (refunding) a payment that came too late. Each runs inside the object's `transactionSync`.
  */
+
+import { type RequestContext, SYSTEM } from "../db/audit";
 import type { OrderRow } from "../db/schema";
-import { type RequestContext, SYSTEM } from "../domain/audit";
 import { isLive, type Ledger, notFound } from "./ledger";
 import type { TaskOutcome } from "./stripe-tasks";
 import type { CheckoutRequest, CompleteRequest, RefusePaymentRequest, Result, SellRequest } from "./tier-rpc";

@@ -7,7 +7,7 @@
  * with an idempotency key derived from the task, so a retry can never refund twice.
  */
 import { refundIdFor } from "../lib/secret-box";
-import { isPermanentStripeError, type Stripe, stripeClient } from "../lib/stripe";
+import { isPermanentStripeError, type Stripe, stripeClient } from "../stripe/client";
 
 /** Why a payment is refused: it came after its hold lapsed with no capacity left, or it does not match the order. */
 export type RefusalReason = "late_payment" | "payment_mismatch";

@@ -1,6 +1,7 @@
 /** Organiser changes to a tier, decided by its object: capacity never below what is sold or held. */
+
+import { auditRow } from "../db/audit";
 import type { TierRow } from "../db/schema";
-import { auditRow } from "../domain/audit";
 import { amountProblem } from "../lib/stripe-limits";
 import { toIsoOrNull } from "../lib/time";
 import { LIMITS } from "../schemas/events";

@@ -10,11 +10,10 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
+import type { RequestContext } from "../db/audit";
 import { createDb } from "../db/client";
 import { statusAt } from "../db/reservation-status";
 import { events, type OrderRow, type TierRow, tiers } from "../db/schema";
-import type { RequestContext } from "../domain/audit";
-import { tierObject } from "../domain/tier-objects";
 import { activatePart, decideHold, extendHeader, followLead, onActiveHeader, releaseHeader } from "./hold-decisions";
 import { Ledger } from "./ledger";
 import { Outbox, RETRY_DELAY_MS } from "./outbox";
@@ -31,6 +30,7 @@ import {
   unsellPart,
 } from "./sale-decisions";
 import { StripeTasks } from "./stripe-tasks";
+import { tierObject } from "./tier-client";
 import { updateTier } from "./tier-decisions";
 import type {
   ActivateRequest,

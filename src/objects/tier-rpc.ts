@@ -2,8 +2,9 @@
  * The contract between the Worker and a TierInventory object. Refusals are returned as values (an
  * exception crossing RPC loses its type); the Worker turns them into API errors.
  */
+
+import type { RequestContext } from "../db/audit";
 import type { OrderRow, ReservationRow, TicketRow, TierRow } from "../db/schema";
-import type { RequestContext } from "../domain/audit";
 import type { TierPatch } from "../schemas/events";
 import type { RefusalReason } from "./stripe-tasks";
 

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { eventAvailability } from "../domain/availability";
+import { eventAvailability } from "../domain/catalog/availability";
 import { readParam } from "../lib/validate";
 import { idOf } from "../schemas/common";
 

@@ -1,15 +1,16 @@
 import { Hono } from "hono";
-import { checkInBatch } from "../domain/checkin-batch";
-import { checkinList } from "../domain/checkin-list";
-import { checkIn } from "../domain/checkins";
-import { findEvent } from "../domain/events";
-import { authenticateScanner, requireScannerOf, scannerCredential } from "../domain/scanners";
+import { findEvent } from "../domain/catalog/events";
+import { checkInBatch } from "../domain/door/batch";
+import { checkIn } from "../domain/door/check-in";
+import { checkinList } from "../domain/door/list";
+import { authenticateScanner, requireScannerOf, scannerCredential } from "../domain/door/scanners";
 import { publicTicketKeys } from "../lib/ticket-codes";
 import { readBody, readParam, readQuery } from "../lib/validate";
 import { bearerToken, isOrganiser } from "../middleware/auth";
 import { auditContext } from "../middleware/context";
 import { CheckinBatchInput, CheckinInput, CheckinListQuery } from "../schemas/checkins";
 import { idOf } from "../schemas/common";
+import { checkinView } from "./views";
 
 const eventId = idOf("evt");
 
@@ -19,7 +20,7 @@ export const checkinRoutes = new Hono<{ Bindings: Env }>()
     // The token is read, not yet looked up: the check-in proves it in the same statement that admits.
     const credential = await scannerCredential(bearerToken(c));
     const input = await readBody(c, CheckinInput);
-    return c.json(await checkIn(c.env, c.get("db"), credential, input, auditContext(c)));
+    return c.json(checkinView(await checkIn(c.env, c.get("db"), credential, input, auditContext(c))));
   })
   .post("/v1/checkins/batch", async (c) => {
     const scanner = await authenticateScanner(c.get("db"), await scannerCredential(bearerToken(c)));

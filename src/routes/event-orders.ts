@@ -1,16 +1,18 @@
 import { Hono } from "hono";
-import { attendeesCsv, listOrders } from "../domain/event-orders";
+import { attendeesCsv, listOrders } from "../domain/reports/event-orders";
 import { readParam, readQuery } from "../lib/validate";
 import { organiserOnly } from "../middleware/auth";
 import { idOf } from "../schemas/common";
 import { OrderListQuery } from "../schemas/event-orders";
+import { orderView } from "./views";
 
 const eventId = idOf("evt");
 
 export const eventOrderRoutes = new Hono<{ Bindings: Env }>()
   .get("/v1/events/:eventId/orders", organiserOnly(), async (c) => {
     const id = readParam(c, "eventId", eventId);
-    return c.json(await listOrders(c.get("db"), id, readQuery(c, OrderListQuery)));
+    const { orders, nextCursor } = await listOrders(c.get("db"), id, readQuery(c, OrderListQuery));
+    return c.json({ orders: orders.map((o) => orderView(o.order, o.tickets)), nextCursor });
   })
   .get("/v1/events/:eventId/attendees.csv", organiserOnly(), async (c) => {
     const id = readParam(c, "eventId", eventId);

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
-import { eventStats } from "../domain/stats";
-import { verifyEvent } from "../domain/verify";
+import { eventStats } from "../domain/reports/stats";
+import { verifyEvent } from "../domain/reports/verify";
 import { readParam } from "../lib/validate";
 import { organiserOnly } from "../middleware/auth";
 import { idOf } from "../schemas/common";

@@ -1,12 +1,12 @@
 import { Hono } from "hono";
-import { refundOrder } from "../domain/refunds";
-import { refundView } from "../domain/views";
+import { refundOrder } from "../domain/sales/refunds";
 import { readBody, readParam } from "../lib/validate";
 import { organiserOnly } from "../middleware/auth";
 import { auditContext } from "../middleware/context";
 import { idempotency } from "../middleware/idempotency";
 import { idOf } from "../schemas/common";
 import { RefundInput } from "../schemas/refunds";
+import { refundView } from "./views";
 
 export const refundRoutes = new Hono<{ Bindings: Env }>().post(
   "/v1/orders/:orderId/refunds",

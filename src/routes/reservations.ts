@@ -4,14 +4,14 @@ import {
   createReservation,
   extendReservation,
   releaseReservation,
-} from "../domain/reservations";
-import { reservationView } from "../domain/views";
+} from "../domain/sales/reservations";
 import { readBody, readParam } from "../lib/validate";
 import { bearerToken } from "../middleware/auth";
 import { auditContext } from "../middleware/context";
 import { idempotency } from "../middleware/idempotency";
 import { idOf } from "../schemas/common";
 import { ReservationInput } from "../schemas/reservations";
+import { reservationView } from "./views";
 
 const reservationId = idOf("rsv");
 

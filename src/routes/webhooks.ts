@@ -1,6 +1,6 @@
 import { Hono } from "hono";
+import { handleStripeEvent, verifyStripeEvent } from "../domain/payments/stripe-events";
 import { auditContext } from "../middleware/context";
-import { handleStripeEvent, verifyStripeEvent } from "../webhooks/stripe";
 
 export const webhookRoutes = new Hono<{ Bindings: Env }>().post("/v1/webhooks/stripe", async (c) => {
   // The signature covers the exact bytes Stripe sent: verify the raw body before parsing anything.

@@ -1,0 +1,9 @@
+import type { RequestContext } from "../../db/audit";
+import { tierObject, unwrap } from "../../objects/tier-client";
+import type { TierPatch } from "../../schemas/events";
+
+/** Organiser changes to a tier go through its object: capacity never drops below sold + held. */
+export async function updateTier(env: Env, tierId: string, patch: TierPatch, ctx: RequestContext) {
+  const { tier } = unwrap(await tierObject(env, tierId).updateTier({ tierId, patch, ctx }));
+  return tier;
+}

@@ -1,0 +1,215 @@
+/**
+ * From a held reservation to a paid order. The lead tier's object opens the order (once per
+ * reservation) and decides every change of it; each tier's object sells its part and issues its
+ * tickets; all of it reaches D1 through their outboxes, so a sale and its records cannot diverge.
+ */
+import { asc, eq, inArray } from "drizzle-orm";
+import type { RequestContext } from "../../db/audit";
+import type { Db } from "../../db/client";
+import {
+  type OrderItem,
+  type OrderRow,
+  orders,
+  type ReservationRow,
+  type TicketRow,
+  tickets,
+  tiers,
+} from "../../db/schema";
+import { ApiError, notFound } from "../../lib/errors";
+import { idFrom, secretsEqual, sha256Hex, tokenFrom, tokenKind } from "../../lib/ids";
+import { hmac } from "../../lib/secret-box";
+import { assertChargeable } from "../../lib/stripe-limits";
+import { refusalError, tierObject, unwrap } from "../../objects/tier-client";
+import type { CheckoutInput } from "../../schemas/orders";
+import { stripeClient } from "../../stripe/client";
+import { findEvent } from "../catalog/events";
+import { checkoutIdempotencyKey, sessionParams, storedSessionParams } from "./checkout-session";
+import { orderTickets } from "./tickets";
+
+/** How often a delivery looks again while another delivery fulfils the same order (about 6 s in all). */
+const BUSY_POLLS = 15;
+
+async function orderIdentity(env: Env, reservationId: string) {
+  const id = idFrom("ord", await hmac(env.APP_SECRET, `order\n${reservationId}`));
+  const token = tokenFrom("ord", await hmac(env.APP_SECRET, `order-token\n${id}`));
+  return { id, token };
+}
+
+export async function checkout(
+  env: Env,
+  db: Db,
+  reservation: ReservationRow,
+  input: CheckoutInput,
+  origin: string,
+  ctx: RequestContext,
+) {
+  const [identity, event, tierRows] = await Promise.all([
+    orderIdentity(env, reservation.id),
+    findEvent(db, reservation.eventId),
+    db
+      .select()
+      .from(tiers)
+      .where(
+        inArray(
+          tiers.id,
+          reservation.items.map((i) => i.tierId),
+        ),
+      ),
+  ]);
+  const tierById = new Map(tierRows.map((t) => [t.id, t]));
+  const items: OrderItem[] = reservation.items.map((i) => ({ ...i, unitPrice: tierById.get(i.tierId)?.price ?? 0 }));
+  const amount = items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0);
+  assertChargeable(event.currency, items); // before the order opens: what Stripe would refuse is a 400
+  const lead = tierObject(env, reservation.leadTierId);
+  const started = unwrap(
+    await lead.startCheckout({
+      tierId: reservation.leadTierId,
+      reservationId: reservation.id,
+      order: {
+        id: identity.id,
+        email: input.email,
+        name: input.name ?? null,
+        amount,
+        currency: event.currency,
+        items,
+        tokenHash: await sha256Hex(identity.token),
+        // Used only if this call opens the order: a retry sends what the first call fixed.
+        sessionParams:
+          amount === 0
+            ? null
+            : sessionParams(
+                {
+                  orderId: identity.id,
+                  reservationId: reservation.id,
+                  email: input.email,
+                  currency: event.currency,
+                  items,
+                  event,
+                  tierNames: new Map(tierRows.map((t) => [t.id, t.name])),
+                  holdExpiresAt: reservation.expiresAt,
+                  now: Date.now(),
+                },
+                input,
+                origin,
+              ),
+      },
+      ctx,
+    }),
+  );
+  let order = started.order;
+  const created = started.created;
+
+  if (order.amount === 0) {
+    order = await fulfil(env, order, { paymentIntentId: null }, ctx);
+    return { created, order, orderToken: identity.token, tickets: await ticketsOfOrder(db, order.id) };
+  }
+  if (order.stripeSessionId === null && order.status === "pending_payment") {
+    if (!order.sessionParams) throw new Error(`order ${order.id} has no Checkout Session parameters`);
+    const session = await stripeClient(env).checkout.sessions.create(storedSessionParams(order.sessionParams), {
+      idempotencyKey: checkoutIdempotencyKey(order.id),
+    });
+    order = unwrap(
+      await lead.attachSession(reservation.leadTierId, order.id, { id: session.id, url: session.url }),
+    ).order;
+  }
+  return { created, order, orderToken: identity.token, tickets: null };
+}
+
+export interface Payment {
+  paymentIntentId: string | null;
+}
+
+/**
+ * Issues an order's tickets once it is paid (idempotent: every step is keyed by the order). The
+ * other tiers sell their parts first and the lead last, so the order reads paid only when every
+ * ticket exists. A payment that cannot get its tickets (its hold lapsed and the capacity is gone,
+ * or the order was closed) gives back what it took and is refunded: never tickets and a refund,
+ * never neither. A free order that cannot get them gives back what it took, is closed, and the
+ * refusal is the caller's answer.
+ */
+export async function fulfil(env: Env, order: OrderRow, payment: Payment, ctx: RequestContext): Promise<OrderRow> {
+  const lead = tierObject(env, order.leadTierId);
+  // Another delivery of this payment may be fulfilling it: wait for its outcome rather than race it.
+  let claim = unwrap(await lead.claimFulfilment(order.leadTierId, order.id));
+  for (let poll = 1; claim.verdict === "busy" && poll <= BUSY_POLLS; poll++) {
+    await new Promise((resolve) => setTimeout(resolve, 50 * poll));
+    claim = unwrap(await lead.claimFulfilment(order.leadTierId, order.id));
+  }
+  if (claim.verdict === "paid") return claim.order;
+  if (claim.verdict === "busy") throw new Error(`order ${order.id} is still being fulfilled by another delivery`);
+  if (claim.verdict === "closed") {
+    // Closed without tickets: a payment reported for it is refunded (once; the refund may be done already).
+    if (payment.paymentIntentId === null) return claim.order;
+    return refuseLate(env, order, payment.paymentIntentId, ctx);
+  }
+  const byTier = await orderTickets(env, order, Date.now());
+  const sell = async (tierId: string) => ({
+    tierId,
+    result: await tierObject(env, tierId).sell({
+      tierId,
+      reservationId: order.reservationId,
+      tickets: byTier.get(tierId) ?? [],
+    }),
+  });
+  const followers = order.items.map((i) => i.tierId).filter((id) => id !== order.leadTierId);
+  const parts = await Promise.all(followers.map(sell));
+  if (parts.every((p) => p.result.ok)) parts.push(await sell(order.leadTierId));
+
+  const refused = parts.find((p) => !p.result.ok)?.result;
+  if (refused && !refused.ok) {
+    const taken = parts.filter((p) => p.result.ok).map((p) => p.tierId);
+    await Promise.all(
+      taken.map((tierId) =>
+        tierObject(env, tierId).unsell(
+          tierId,
+          order.reservationId,
+          (byTier.get(tierId) ?? []).map((t) => t.id),
+        ),
+      ),
+    );
+    if (payment.paymentIntentId !== null) return refuseLate(env, order, payment.paymentIntentId, ctx);
+    unwrap(await lead.cancelCheckout(order.leadTierId, order.id, "canceled", ctx));
+    throw refusalError(refused);
+  }
+  const late = parts.some((p) => p.result.ok && p.result.late);
+  return unwrap(
+    await lead.completeOrder({
+      tierId: order.leadTierId,
+      orderId: order.id,
+      paymentIntentId: payment.paymentIntentId,
+      late,
+      ctx,
+    }),
+  ).order;
+}
+
+async function refuseLate(env: Env, order: OrderRow, paymentIntentId: string, ctx: RequestContext) {
+  const refusal = { orderId: order.id, paymentIntentId, amount: order.amount, reason: "late_payment" } as const;
+  return unwrap(await tierObject(env, order.leadTierId).refusePayment({ tierId: order.leadTierId, ...refusal, ctx }))
+    .order;
+}
+
+/** The order's tickets, in id order. */
+export function ticketsOfOrder(db: Db, orderId: string): Promise<TicketRow[]> {
+  return db.select().from(tickets).where(eq(tickets.orderId, orderId)).orderBy(asc(tickets.id));
+}
+
+/** The order, for its own order token or the organiser; anything else is 401 (or 403 for another order's token). */
+export async function authorizedOrder(
+  db: Db,
+  id: string,
+  token: string | null,
+  isOrganiser: boolean,
+): Promise<OrderRow> {
+  if (!isOrganiser && (token === null || tokenKind(token) !== "ord")) {
+    throw new ApiError("UNAUTHORIZED", "This call needs the order's token or the organiser's token");
+  }
+  const row = await db.select().from(orders).where(eq(orders.id, id)).get();
+  if (!row) throw notFound("order", id);
+  if (isOrganiser) return row;
+  const hash = await sha256Hex(token as string);
+  if (await secretsEqual(hash, row.tokenHash)) return row;
+  const other = await db.select({ id: orders.id }).from(orders).where(eq(orders.tokenHash, hash)).get();
+  if (other) throw new ApiError("FORBIDDEN", "This token belongs to another order");
+  throw new ApiError("UNAUTHORIZED", "The token is not valid for this order");
+}

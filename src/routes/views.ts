@@ -1,0 +1,158 @@
+/** The API's response shapes (API.md), built from stored rows in one place. */
+
+import { statusAt } from "../db/reservation-status";
+import type {
+  AuditRow,
+  EventRow,
+  OrderRow,
+  RefundRow,
+  ReservationRow,
+  ScannerRow,
+  TicketRow,
+  TierRow,
+} from "../db/schema";
+import type { CheckinAnswer } from "../domain/door/check-in";
+import { toIso, toIsoOrNull } from "../lib/time";
+
+export function tierView(t: TierRow) {
+  return {
+    id: t.id,
+    eventId: t.eventId,
+    name: t.name,
+    price: t.price,
+    kind: t.kind,
+    capacity: t.capacity,
+    ...(t.kind === "seated" ? { seats: t.seats ?? [] } : {}),
+    maxPerOrder: t.maxPerOrder,
+    salesStartAt: toIsoOrNull(t.salesStartAt),
+    salesEndAt: toIsoOrNull(t.salesEndAt),
+    holdSeconds: t.holdSeconds,
+    maxExtensions: t.maxExtensions,
+    extensionSeconds: t.extensionSeconds,
+    createdAt: toIso(t.createdAt),
+    updatedAt: toIso(t.updatedAt),
+  };
+}
+
+export function eventView(e: EventRow, tiers: TierRow[]) {
+  return {
+    id: e.id,
+    name: e.name,
+    startsAt: toIso(e.startsAt),
+    endsAt: toIsoOrNull(e.endsAt),
+    timezone: e.timezone,
+    currency: e.currency,
+    maxTicketsPerOrder: e.maxTicketsPerOrder,
+    createdAt: toIso(e.createdAt),
+    tiers: tiers.map(tierView),
+  };
+}
+
+export function reservationView(r: ReservationRow, now: number, token?: string) {
+  return {
+    id: r.id,
+    eventId: r.eventId,
+    status: statusAt(r, now),
+    items: r.items,
+    expiresAt: toIso(r.expiresAt),
+    extensionsRemaining: r.maxExtensions - r.extensionsUsed,
+    sessionId: r.sessionId,
+    createdAt: toIso(r.createdAt),
+    ...(token === undefined ? {} : { token }),
+  };
+}
+
+export function checkinView(a: CheckinAnswer) {
+  return {
+    result: a.result,
+    ticket: ticketView(a.ticket),
+    ...(a.result === "admitted" ? { checkedInAt: toIso(a.ticket.checkedInAt ?? a.at) } : { exitedAt: toIso(a.at) }),
+    firstCheckedInAt: toIsoOrNull(a.ticket.firstCheckedInAt),
+  };
+}
+
+export function auditView(a: AuditRow) {
+  return {
+    id: a.id,
+    at: toIso(a.at),
+    action: a.action,
+    actor: { type: a.actorType, ...(a.actorId ? { id: a.actorId } : {}) },
+    subject: { type: a.subjectType, id: a.subjectId },
+    data: a.data,
+    ...(a.ip ? { ip: a.ip } : {}),
+    ...(a.userAgent ? { userAgent: a.userAgent } : {}),
+    ...(a.requestId ? { requestId: a.requestId } : {}),
+  };
+}
+
+export function ticketView(t: TicketRow) {
+  return { id: t.id, tierId: t.tierId, ...(t.seat ? { seat: t.seat } : {}), code: t.code, status: t.status };
+}
+
+/**
+ * The answer to a checkout: a free order is paid at once and comes with its tickets; a paid one with
+ * the Checkout Session to pay it in.
+ */
+export function checkoutView(c: { order: OrderRow; orderToken: string; tickets: TicketRow[] | null }) {
+  const { order } = c;
+  if (c.tickets !== null) {
+    return { orderId: order.id, orderToken: c.orderToken, status: order.status, tickets: c.tickets.map(ticketView) };
+  }
+  return {
+    orderId: order.id,
+    orderToken: c.orderToken,
+    status: order.status,
+    checkoutUrl: order.checkoutUrl,
+    stripeSessionId: order.stripeSessionId,
+    amount: order.amount,
+    currency: order.currency,
+  };
+}
+
+/** An order and its tickets (in ticket id order). */
+export function orderView(order: OrderRow, tickets: TicketRow[]) {
+  return {
+    id: order.id,
+    eventId: order.eventId,
+    reservationId: order.reservationId,
+    status: order.status,
+    email: order.email,
+    name: order.name,
+    amount: order.amount,
+    currency: order.currency,
+    items: order.items,
+    checkoutUrl: order.status === "pending_payment" ? order.checkoutUrl : null,
+    createdAt: toIso(order.createdAt),
+    paidAt: toIsoOrNull(order.paidAt),
+    refundedAmount: order.refundedAmount,
+    disputedAt: toIsoOrNull(order.disputedAt),
+    tickets: tickets.map(ticketView),
+  };
+}
+
+export function refundView(r: RefundRow) {
+  return {
+    id: r.id,
+    orderId: r.orderId,
+    status: r.status,
+    amount: r.amount,
+    currency: r.currency,
+    ticketIds: r.ticketIds,
+    reason: r.reason,
+    source: r.source,
+    stripeRefundId: r.stripeRefundId,
+    ...(r.failureReason ? { failureReason: r.failureReason } : {}),
+    createdAt: toIso(r.createdAt),
+  };
+}
+
+export function scannerView(s: ScannerRow) {
+  return {
+    id: s.id,
+    eventId: s.eventId,
+    name: s.name,
+    gate: s.gate,
+    createdAt: toIso(s.createdAt),
+    revokedAt: toIsoOrNull(s.revokedAt),
+  };
+}
