@@ -40,6 +40,28 @@ describe("a checkout whose Stripe answer was lost", () => {
     expect(held.body.status).toBe("checkout");
   });
 
+  it("that never reached Stripe is a new request minutes later, and its session still lives 30 minutes", async () => {
+    const event = await createEvent([{ capacity: 10, price: 2500, holdSeconds: 600 }]);
+    const tierId = event.tiers[0]?.id as string;
+    const reservation = (await reserve(event.id, [{ tierId, quantity: 1 }])).body;
+    const checkout = () =>
+      api("POST", `/v1/reservations/${reservation.id}/checkout`, {
+        token: reservation.token,
+        body: { email: "ada@example.com" },
+      });
+    stripe.failBeforeStripe("/v1/checkout/sessions", 3); // the request and the client's two retries
+    expect((await checkout()).status).toBe(500);
+    expect(stripe.sessions.size).toBe(0);
+
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 8 * 60_000); // the hold (10 minutes) still lives
+    const again = await checkout();
+    expect(again.status).toBe(200);
+    expect(again.body.stripeSessionId).toMatch(/^cs_test_/);
+    const [session] = stripe.sessions.values();
+    expect(session?.expires_at).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) + 30 * 60);
+  });
+
   it("the fake Stripe refuses a key replayed with other parameters, as Stripe does", async () => {
     const res = await fetch("http://stripe.test/v1/refunds", {
       method: "POST",

@@ -66,6 +66,8 @@ export function installFakeStripe() {
   const byKey = new Map<string, { status: number; body: string; params: string }>();
   /** How many more answers to a path are lost after Stripe acted on the request (the connection drops). */
   const losing = new Map<string, number>();
+  /** How many more requests to a path fail before they reach Stripe (nothing is done, nothing stored). */
+  const failing = new Map<string, number>();
   const realFetch = globalThis.fetch;
 
   function loseOrAnswer(path: string, response: Response): Response {
@@ -123,6 +125,11 @@ export function installFakeStripe() {
     const url = new URL(request.url);
     if (url.host !== "stripe.test") return realFetch(input, init);
     if (refundsUnreachable && url.pathname === "/v1/refunds") throw new TypeError("network connection lost");
+    const failed = failing.get(url.pathname) ?? 0;
+    if (failed > 0) {
+      failing.set(url.pathname, failed - 1);
+      throw new TypeError("connection refused");
+    }
     const params = new URLSearchParams(request.method === "GET" ? url.search : await request.text());
     const idempotencyKey = request.headers.get("Idempotency-Key");
     calls.push({ method: request.method, path: url.pathname, params, idempotencyKey });
@@ -144,7 +151,23 @@ export function installFakeStripe() {
 
     let response: Response;
     const expire = url.pathname.match(/^\/v1\/checkout\/sessions\/([^/]+)\/expire$/);
-    if (request.method === "POST" && url.pathname === "/v1/checkout/sessions") {
+    if (
+      request.method === "POST" &&
+      url.pathname === "/v1/checkout/sessions" &&
+      Number(params.get("expires_at")) < Math.floor(Date.now() / 1000) + 30 * 60
+    ) {
+      // Stripe's rule: a session lives at least 30 minutes from its creation.
+      response = json(
+        {
+          error: {
+            type: "invalid_request_error",
+            param: "expires_at",
+            message: "The `expires_at` timestamp must be at least 30 minutes from the Checkout Session's creation.",
+          },
+        },
+        400,
+      );
+    } else if (request.method === "POST" && url.pathname === "/v1/checkout/sessions") {
       response = json(createSession(params));
     } else if (request.method === "POST" && expire?.[1]) {
       const session = sessions.get(expire[1]);
@@ -210,6 +233,10 @@ export function installFakeStripe() {
     },
     refundsUnreachable: (down: boolean) => {
       refundsUnreachable = down;
+    },
+    /** The next `count` requests to `path` fail before they reach Stripe. */
+    failBeforeStripe: (path: string, count: number) => {
+      failing.set(path, count);
     },
     /** The next `count` answers to `path` are lost after Stripe acted on their requests. */
     loseAnswers: (path: string, count: number) => {

@@ -49,6 +49,7 @@ it("a late payment delivered twice concurrently never ends with both tickets and
     orderId: order.orderId,
     paymentIntentId: session.payment_intent,
     amount: session.amount_total,
+    currency: session.currency,
     reason: "late_payment",
     ctx: SYSTEM,
   });

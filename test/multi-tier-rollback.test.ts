@@ -137,9 +137,18 @@ describe("a free order across tiers whose lead refuses after a follower sold", (
     const orders = await env.DB.prepare("SELECT status FROM orders WHERE reservation_id = ?")
       .bind(reservation.id)
       .all();
-    expect(orders.results.map((o) => o.status)).toEqual(["expired"]);
+    expect(orders.results.map((o) => o.status)).toEqual(["canceled"]);
     expect(await env.TIER_INVENTORY.getByName(follower).selfCheck(follower)).toMatchObject({ ok: true, sold: 0 });
     const verify = await api("GET", `/v1/events/${event.id}/verify`, { token: ADMIN_TOKEN });
     expect(verify.body.ok).toBe(true);
+
+    // Asked again, the order stays closed: no second sale of the follower, no 500 from a fulfilment lease.
+    const later = await api("POST", `/v1/reservations/${reservation.id}/checkout`, {
+      token: reservation.token,
+      body: { email: "ada@example.com" },
+    });
+    expect(later.status).toBe(409);
+    expect(later.body).toMatchObject({ code: "RESERVATION_NOT_ACTIVE", orderStatus: "canceled" });
+    expect((await availability(event.id)).map((t) => t.available)).toEqual([0, 5]);
   });
 });

@@ -37,6 +37,7 @@ export function useFakeStripe(): FakeStripe {
     refuseRefundsWith: (message) => live().refuseRefundsWith(message),
     refundsUnreachable: (down) => live().refundsUnreachable(down),
     loseAnswers: (path, count) => live().loseAnswers(path, count),
+    failBeforeStripe: (path, count) => live().failBeforeStripe(path, count),
     session: (id) => live().session(id),
     restore: () => live().restore(),
   };

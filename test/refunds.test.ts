@@ -104,6 +104,20 @@ describe("organiser refunds", () => {
     expect((await refund(orderId)).body.code).toBe("TICKET_VOID");
   });
 
+  it("the same refund asked while the first request is still finishing it (tickets void, not yet recorded) is 200", async () => {
+    const { orderId, tickets } = await paidOrder(stripe, 2, 4);
+    const ids = tickets.map((t: { id: string }) => t.id);
+    const first = await refund(orderId, { ticketIds: ids });
+    expect(first.status).toBe(201);
+    // As D1 stands while the first request is between voiding the tickets and recording the refund.
+    await env.DB.prepare("UPDATE refunds SET status = 'pending' WHERE id = ?").bind(first.body.id).run();
+    const again = await refund(orderId, { ticketIds: ids });
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(first.body);
+    expect(stripe.refunds).toHaveLength(1);
+    expect(await readOrder(orderId)).toMatchObject({ status: "refunded", refundedAmount: 5000 });
+  });
+
   it.each([2, 5])(
     "the same refund asked %i times at once: one 201 and the rest 200, one Stripe refund, one capacity return",
     async (times) => {

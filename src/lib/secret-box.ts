@@ -60,3 +60,6 @@ export async function unseal(secret: string, context: string, sealed: string): P
 export async function refundIdFor(secret: string, orderId: string, key: string): Promise<string> {
   return idFrom("rfd", await hmac(secret, `refund\n${orderId}\n${key}`));
 }
+
+/** The id of the one refund of an order's refused payment (an order has one payment: its session's). */
+export const refusedPaymentRefundId = (secret: string, orderId: string) => refundIdFor(secret, orderId, "payment");

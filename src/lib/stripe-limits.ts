@@ -142,9 +142,10 @@ function unitProblem(currency: string, amount: number, limits: ChargeLimits): st
 
 /** Why Stripe would refuse `amount` of `currency` as a charge, or null. 0 (free) is never refused. */
 export function amountProblem(currency: string, amount: number): string | null {
+  // Free is never charged, whatever the currency (an event made before this table may have any).
+  if (amount === 0) return null;
   const limits = CHARGE_LIMITS.get(currency);
   if (!limits) return `cannot be charged: the event's currency '${currency}' ${UNSUPPORTED_CURRENCY}`;
-  if (amount === 0) return null;
   if (amount < limits.min) {
     return `must be 0 (free) or at least ${limits.min} (${money(limits.min, currency, limits)}, Stripe's minimum charge)`;
   }

@@ -179,9 +179,9 @@ export function completeOrder(l: Ledger, req: CompleteRequest, now: number): Ord
 }
 
 /**
- * The payment will not come (its session expired or the payment failed): the lead tier releases
- * the reservation and closes the order. An order already paid is left alone (events arrive in any
- * order).
+ * The payment will not come (its session expired or the payment failed, or a free order cannot get
+ * its tickets): the lead tier releases the reservation and closes the order, also one whose hold
+ * lapsed (`expired`). An order already paid or closed is left alone (events arrive in any order).
  */
 export function cancelCheckout(
   l: Ledger,
@@ -192,7 +192,8 @@ export function cancelCheckout(
 ): OrderResult {
   const order = l.store.order(orderId);
   if (!order) return notFound("order", orderId);
-  if (order.status !== "pending_payment") return { ok: true, order };
+  if (order.status !== "pending_payment" && order.status !== "expired") return { ok: true, order };
+  if (order.status === status) return { ok: true, order };
   const hold = l.store.hold(order.reservationId);
   if (hold) l.endHold(hold, "released", now);
   const header = l.store.header(order.reservationId);
@@ -214,9 +215,9 @@ export function refusePayment(l: Ledger, req: RefusePaymentRequest, now: number)
   if (issued(order) || order.status === "refunded" || refused) return { ok: true, order };
   // The lead's part is sold: a delivery that got the capacity is completing the order. No refund.
   if (l.store.hold(order.reservationId)?.status === "sold") return { ok: true, order };
-  const { orderId, paymentIntentId, amount, reason } = req;
+  const { orderId, paymentIntentId, amount, currency, reason } = req;
   if (paymentIntentId !== null && amount > 0) {
-    l.tasks.enqueue({ kind: "refund", orderId, paymentIntentId, amount, reason }, now);
+    l.tasks.enqueue({ kind: "refund", orderId, paymentIntentId, amount, currency, reason }, now);
   }
   // A mismatched payment can come while the hold is live: this order will never be paid, so it goes back.
   const hold = l.store.hold(order.reservationId);
@@ -250,10 +251,14 @@ export function taskDone(l: Ledger, outcome: TaskOutcome, now: number): void {
   if (outcome.kind !== "refund") return;
   const order = l.store.order(outcome.orderId);
   if (!order || order.status === "refunded") return;
-  const refunded = l.changeOrder(order, { status: "refunded", refundedAmount: outcome.amount }, now);
+  // refundedAmount is in the order's currency: a payment made in another one is refunded in that one,
+  // which the audit entry says.
+  const refundedAmount = outcome.currency === order.currency ? outcome.amount : order.refundedAmount;
+  const refunded = l.changeOrder(order, { status: "refunded", refundedAmount }, now);
   l.auditOrder(refunded, "order.refunded", SYSTEM, {
     refundId: outcome.refundId,
     amount: outcome.amount,
+    currency: outcome.currency,
     reason: outcome.reason,
   });
 }

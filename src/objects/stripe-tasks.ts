@@ -6,18 +6,26 @@
  * twice queues it once), and run single-flight until Stripe answers: one request per attempt, each
  * with an idempotency key derived from the task, so a retry can never refund twice.
  */
-import { refundIdFor } from "../lib/secret-box";
+import { refusedPaymentRefundId } from "../lib/secret-box";
 import { isPermanentStripeError, type Stripe, stripeClient } from "../stripe/client";
 
 /** Why a payment is refused: it came after its hold lapsed with no capacity left, or it does not match the order. */
 export type RefusalReason = "late_payment" | "payment_mismatch";
 
 export type StripeTask =
-  | { kind: "refund"; orderId: string; paymentIntentId: string; amount: number; reason: RefusalReason }
+  | {
+      kind: "refund";
+      orderId: string;
+      paymentIntentId: string;
+      /** What was paid, in the payment's own currency (a mismatched payment's may not be the order's). */
+      amount: number;
+      currency: string;
+      reason: RefusalReason;
+    }
   | { kind: "expireSession"; orderId: string; sessionId: string };
 
 export type TaskOutcome =
-  | { kind: "refund"; orderId: string; refundId: string; amount: number; reason: RefusalReason }
+  | { kind: "refund"; orderId: string; refundId: string; amount: number; currency: string; reason: RefusalReason }
   | { kind: "refundFailed"; orderId: string; reason: string }
   | { kind: "expireSession"; orderId: string };
 
@@ -113,6 +121,7 @@ export class StripeTasks {
           orderId: task.orderId,
           refundId: refund.id,
           amount: refund.amount,
+          currency: task.currency,
           reason: task.reason,
         };
       }
@@ -132,6 +141,3 @@ export class StripeTasks {
 function isInvalidRequest(error: unknown): boolean {
   return (error as Stripe.errors.StripeError | undefined)?.type === "StripeInvalidRequestError";
 }
-
-/** The id of the one refund of an order's refused payment (an order has one payment: its session's). */
-export const refusedPaymentRefundId = (secret: string, orderId: string) => refundIdFor(secret, orderId, "payment");

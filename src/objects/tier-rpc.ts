@@ -128,8 +128,9 @@ export interface RefusePaymentRequest {
   orderId: string;
   /** Null when nothing was charged (then there is nothing to refund). */
   paymentIntentId: string | null;
-  /** What the buyer paid, to be refunded in full (minor units of the payment's currency). */
+  /** What the buyer paid, to be refunded in full, in the payment's currency. */
   amount: number;
+  currency: string;
   reason: RefusalReason;
   /** What Stripe reported, for a payment that does not match the order. */
   received?: { amount: number | null; currency: string | null };

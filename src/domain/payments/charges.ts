@@ -7,7 +7,7 @@ import { auditRow, type RequestContext } from "../../db/audit";
 import type { Db } from "../../db/client";
 import { auditLog, type OrderRow, orders, refunds, tickets } from "../../db/schema";
 import { ApiError } from "../../lib/errors";
-import { refusedPaymentRefundId } from "../../objects/stripe-tasks";
+import { refusedPaymentRefundId } from "../../lib/secret-box";
 import { tierObject, unwrap } from "../../objects/tier-client";
 import { type Stripe, stripeClient } from "../../stripe/client";
 import { applyRefund, claim, pendingRefund } from "../sales/refunds";

@@ -124,6 +124,7 @@ async function refuseMismatch(
       orderId: order.id,
       paymentIntentId,
       amount: session.amount_total ?? 0,
+      currency: session.currency ?? order.currency,
       reason: "payment_mismatch",
       received,
       ctx,

@@ -8,7 +8,12 @@ import type { EventRow, OrderItem, TierRow } from "../../db/schema";
 import type { CheckoutInput } from "../../schemas/orders";
 import type { Stripe } from "../../stripe/client";
 
-/** Stripe keeps a Checkout Session open at least 30 minutes; ours asks for a little more. */
+/**
+ * Stripe refuses a session that expires less than 30 minutes after it is created. A request Stripe
+ * never ran (a 429, a connection that failed before it) has no stored answer, so a retry is a new
+ * request: the session expires 31 minutes after the hold does, which leaves a retry made any time
+ * while the hold lives its 30 minutes. (A lapsed hold expires the session through Stripe's API.)
+ */
 const SESSION_MINIMUM_MS = 31 * 60 * 1000;
 
 type CheckoutSessionParams = Stripe.Checkout.SessionCreateParams;
@@ -51,7 +56,7 @@ export function sessionParams(
         },
       },
     })),
-    expires_at: Math.ceil(Math.max(s.now + SESSION_MINIMUM_MS, s.holdExpiresAt) / 1000),
+    expires_at: Math.ceil((Math.max(s.now, s.holdExpiresAt) + SESSION_MINIMUM_MS) / 1000),
     success_url: input.successUrl ?? `${origin}/checkout/complete?order=${s.orderId}`,
     cancel_url: input.cancelUrl ?? `${origin}/checkout/canceled?reservation=${s.reservationId}`,
   };

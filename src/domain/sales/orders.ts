@@ -60,6 +60,24 @@ export async function checkout(
   const items: OrderItem[] = reservation.items.map((i) => ({ ...i, unitPrice: tierById.get(i.tierId)?.price ?? 0 }));
   const amount = items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0);
   assertChargeable(event.currency, items); // before the order opens: what Stripe would refuse is a 400
+  const request =
+    amount === 0
+      ? null
+      : sessionParams(
+          {
+            orderId: identity.id,
+            reservationId: reservation.id,
+            email: input.email,
+            currency: event.currency,
+            items,
+            event,
+            tierNames: new Map(tierRows.map((t) => [t.id, t.name])),
+            holdExpiresAt: reservation.expiresAt,
+            now: Date.now(),
+          },
+          input,
+          origin,
+        );
   const lead = tierObject(env, reservation.leadTierId);
   const started = unwrap(
     await lead.startCheckout({
@@ -74,24 +92,7 @@ export async function checkout(
         items,
         tokenHash: await sha256Hex(identity.token),
         // Used only if this call opens the order: a retry sends what the first call fixed.
-        sessionParams:
-          amount === 0
-            ? null
-            : sessionParams(
-                {
-                  orderId: identity.id,
-                  reservationId: reservation.id,
-                  email: input.email,
-                  currency: event.currency,
-                  items,
-                  event,
-                  tierNames: new Map(tierRows.map((t) => [t.id, t.name])),
-                  holdExpiresAt: reservation.expiresAt,
-                  now: Date.now(),
-                },
-                input,
-                origin,
-              ),
+        sessionParams: request,
       },
       ctx,
     }),
@@ -101,11 +102,17 @@ export async function checkout(
 
   if (order.amount === 0) {
     order = await fulfil(env, order, { paymentIntentId: null }, ctx);
+    // Closed without tickets (its tickets could not all be had): asked again, it stays closed.
+    if (order.status === "pending_payment" || order.status === "expired" || order.status === "canceled") {
+      throw new ApiError("RESERVATION_NOT_ACTIVE", `The order is ${order.status}`, { orderStatus: order.status });
+    }
     return { created, order, orderToken: identity.token, tickets: await ticketsOfOrder(db, order.id) };
   }
   if (order.stripeSessionId === null && order.status === "pending_payment") {
-    if (!order.sessionParams) throw new Error(`order ${order.id} has no Checkout Session parameters`);
-    const session = await stripeClient(env).checkout.sessions.create(storedSessionParams(order.sessionParams), {
+    // An order opened before requests were stored on orders has none: it gets this call's.
+    const stored = order.sessionParams ?? request;
+    if (!stored) throw new Error(`order ${order.id} has no Checkout Session parameters`);
+    const session = await stripeClient(env).checkout.sessions.create(storedSessionParams(stored), {
       idempotencyKey: checkoutIdempotencyKey(order.id),
     });
     order = unwrap(
@@ -184,7 +191,13 @@ export async function fulfil(env: Env, order: OrderRow, payment: Payment, ctx: R
 }
 
 async function refuseLate(env: Env, order: OrderRow, paymentIntentId: string, ctx: RequestContext) {
-  const refusal = { orderId: order.id, paymentIntentId, amount: order.amount, reason: "late_payment" } as const;
+  const refusal = {
+    orderId: order.id,
+    paymentIntentId,
+    amount: order.amount,
+    currency: order.currency,
+    reason: "late_payment",
+  } as const;
   return unwrap(await tierObject(env, order.leadTierId).refusePayment({ tierId: order.leadTierId, ...refusal, ctx }))
     .order;
 }

@@ -191,8 +191,9 @@ export async function refundOrder(
   const existing = await db.select().from(refunds).where(eq(refunds.id, row.id)).get();
   if (existing?.status === "succeeded") return { refund: existing, created: false };
 
+  // Tickets voided by this very refund (asked again while the first request finishes it) are its own.
   const voided = owned.filter((t) => ticketIds.includes(t.id) && t.status === "void").map((t) => t.id);
-  if (voided.length > 0) {
+  if (voided.length > 0 && existing?.status !== "pending") {
     throw new ApiError("TICKET_VOID", "Some of the tickets are refunded already", { ticketIds: voided });
   }
   const { refund, created } = await claim(db, row);
