@@ -1,15 +1,21 @@
 /**
  * The Worker for the browser tests: the `wrangler deploy --dry-run` bundle served by Miniflare on a
- * free local port (load/lib's `miniflare-direct` server, fresh state and secrets per run), and the
- * HTTP steps that give a door something to scan: an event with a free tier, its tickets, a scanner.
+ * free local port (load/serve's `miniflare-direct` server, fresh state and secrets per run), and the
+ * HTTP steps that give a door something to scan: an event with a free tier, its tickets, a scanner
+ * (load/common's set-up helpers and HTTP client).
  */
 import path from "node:path";
-import { type Server, startServer } from "../load/lib/servers.ts";
-import { Workspace } from "../load/lib/workspace.ts";
+import { addScanners, createEvent } from "../load/common/events.ts";
+import { type Http, httpClient } from "../load/common/http.ts";
+import type { Server } from "../load/serve/server.ts";
+import { startServer } from "../load/serve/start.ts";
+import { Workspace } from "../load/serve/workspace.ts";
 
 export interface LocalWorker {
   url: string;
   adminToken: string;
+  /** Its API, for set-up: returns the body, throws unless the status is the one expected. */
+  api: Http["api"];
   stop(): Promise<void>;
 }
 
@@ -27,6 +33,7 @@ export async function startWorker(): Promise<LocalWorker> {
   return {
     url: server.url,
     adminToken,
+    api: httpClient(server.url, { timeoutSeconds: 15 }).api,
     stop: async () => {
       try {
         await server.stop();
@@ -37,17 +44,6 @@ export async function startWorker(): Promise<LocalWorker> {
   };
 }
 
-async function call<T>(worker: LocalWorker, method: string, route: string, body: unknown, token?: string) {
-  const res = await fetch(new URL(route, worker.url), {
-    method,
-    headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${route} answered ${res.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
-
 export interface Ticket {
   id: string;
   tierId: string;
@@ -56,36 +52,20 @@ export interface Ticket {
 
 /** An event with one free tier, `count` (≤ 10) of its tickets in one free order, and a scanner at `gate`. */
 export async function seedDoor(worker: LocalWorker, count: number, gate: string) {
-  const event = await call<{ id: string; tiers: { id: string }[] }>(
-    worker,
+  const event = await createEvent(worker, "Browser test night", { price: 0, capacity: count });
+  const reservation = await worker.api<{ id: string; token: string }>(
     "POST",
-    "/v1/events",
-    {
-      name: "Browser test night",
-      startsAt: "2030-06-01T19:00:00.000Z",
-      currency: "eur",
-      tiers: [{ name: "Free entry", price: 0, capacity: count, maxPerOrder: 10 }],
-    },
-    worker.adminToken,
+    `/v1/events/${event.id}/reservations`,
+    { items: [{ tierId: event.tierId, quantity: count }] },
+    { expect: 201 },
   );
-  const tierId = event.tiers[0]?.id as string;
-  const reservation = await call<{ id: string; token: string }>(worker, "POST", `/v1/events/${event.id}/reservations`, {
-    items: [{ tierId, quantity: count }],
-  });
-  const order = await call<{ status: string; tickets: Ticket[] }>(
-    worker,
+  const order = await worker.api<{ status: string; tickets: Ticket[] }>(
     "POST",
     `/v1/reservations/${reservation.id}/checkout`,
     { email: "guest@example.com" },
-    reservation.token,
+    { token: reservation.token, expect: 201 },
   );
   if (order.status !== "paid") throw new Error(`the free order is ${order.status}, not paid`);
-  const scanner = await call<{ token: string }>(
-    worker,
-    "POST",
-    `/v1/events/${event.id}/scanners`,
-    { name: "Browser test door", gate },
-    worker.adminToken,
-  );
-  return { eventId: event.id, tickets: order.tickets, scannerToken: scanner.token };
+  const [scannerToken] = await addScanners(worker, event.id, 1, () => gate);
+  return { eventId: event.id, tickets: order.tickets, scannerToken: scannerToken as string };
 }

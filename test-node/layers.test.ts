@@ -1,6 +1,6 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { importsOf, LAYERS, layerOf, sourcesUnder, violations } from "./layers.ts";
+import { disallowed, importsOf, LAYERS, LOAD_IMPORTS, layerOf, sourcesUnder, violations } from "./layers.ts";
 
 const ROOT = path.join(import.meta.dirname, "..");
 
@@ -56,5 +56,34 @@ describe("the layers of src/", () => {
     expect(layerOf("src/app.ts")).toBe(0);
     expect(layerOf("src/openapi.ts")).toBe(1);
     expect(layerOf("src/lib/ids.ts")).toBe(7);
+  });
+});
+
+describe("the load harness", () => {
+  it("bench and suite share common and serve, never each other; serve imports neither", () => {
+    const sources = sourcesUnder(ROOT, "load");
+    expect(sources.size).toBeGreaterThan(20);
+    expect(disallowed(sources, LOAD_IMPORTS)).toEqual([]);
+  });
+
+  it("the browser tests start the Worker through serve and common only", () => {
+    const sources = sourcesUnder(ROOT, "test-browser");
+    const reaching = [...sources].flatMap(([file, source]) =>
+      importsOf(file, source)
+        .filter((t) => t.startsWith("load/") && !t.startsWith("load/serve/") && !t.startsWith("load/common/"))
+        .map((t) => `${file} -> ${t}`),
+    );
+    expect(reaching).toEqual([]);
+  });
+
+  it("the check catches a harness importing the other", () => {
+    const sources = new Map([
+      ["load/bench/main.ts", 'import { x } from "../suite/engine.ts";'],
+      ["load/serve/start.ts", 'import { y } from "../common/http.ts";'],
+    ]);
+    expect(disallowed(sources, LOAD_IMPORTS).map((v) => `${v.file} -> ${v.imports}`)).toEqual([
+      "load/bench/main.ts -> load/suite/engine.ts",
+      "load/serve/start.ts -> load/common/http.ts",
+    ]);
   });
 });

@@ -65,6 +65,36 @@ export function violations(sources: Map<string, string>): Violation[] {
   return found;
 }
 
+/**
+ * The load harness (load/): the two harnesses share common/, which starts nothing; serve/ starts the Worker.
+ * Each folder may import only from the folders listed for it.
+ */
+export const LOAD_IMPORTS: Readonly<Record<string, readonly string[]>> = {
+  "load/bench/": ["load/bench/", "load/common/", "load/serve/"],
+  "load/suite/": ["load/suite/", "load/common/", "load/serve/"],
+  "load/common/": ["load/common/", "load/serve/"],
+  "load/serve/": ["load/serve/"],
+};
+
+/** Every import in `sources` outside what `allowed` lets its folder import, and every file in no folder of it. */
+export function disallowed(sources: Map<string, string>, allowed: Readonly<Record<string, readonly string[]>>) {
+  const found: Violation[] = [];
+  for (const [file, source] of sources) {
+    const folder = Object.keys(allowed).find((f) => file.startsWith(f));
+    if (folder === undefined) {
+      found.push({ file, imports: "", why: "is in no folder of the harness" });
+      continue;
+    }
+    for (const target of importsOf(file, source)) {
+      const within = Object.keys(allowed).some((f) => target.startsWith(f));
+      if (within && !allowed[folder]?.some((f) => target.startsWith(f))) {
+        found.push({ file, imports: target, why: `${folder} may import only from ${allowed[folder]?.join(", ")}` });
+      }
+    }
+  }
+  return found;
+}
+
 /** The TypeScript files under `dir` of the repository at `root`, as repository-relative paths. */
 export function sourcesUnder(root: string, dir: string): Map<string, string> {
   const sources = new Map<string, string>();

@@ -1,42 +1,28 @@
 /**
  * The load suite's engine, in the manner of k6: virtual users (VUs) that each run iterations in a closed
  * loop, started along a linear ramp; an open-loop executor that starts work at a fixed rate; a barrier
- * that releases VUs at the same instant; and the metrics every request feeds. Requests go through Node's
- * fetch (undici, keep-alive connections); latencies go into HDR histograms (hdr-histogram-js computes
- * the percentiles), one per request name, one for all requests and one for iterations. Status codes are
- * counted per name; a status outside the request's expected ones, a 5xx or a network error fails it.
+ * that releases VUs at the same instant; and the metrics every run reports. Requests go through the
+ * harnesses' HTTP client (common/http.ts), given these metrics: it records every request's latency and
+ * status under its name; a status outside the request's expected ones, a 5xx or a network error fails it.
  */
 import { randomInt } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Trend } from "../lib/latency.ts";
-import { type CpuWindow, cpuWindow } from "../lib/processes.ts";
-
-export interface RequestStats {
-  latency: Trend;
-  /** Responses by status; network errors (no response) under `error`. */
-  statuses: Record<string, number>;
-  /** Responses whose status was not expected, plus network errors. */
-  failed: number;
-}
+import { type Http, httpClient, RequestMetrics } from "../common/http.ts";
+import { Trend } from "../common/latency.ts";
+import { type CpuWindow, cpuWindow } from "../serve/processes.ts";
 
 export interface Check {
   pass: number;
   fail: number;
 }
 
-export class Metrics {
-  readonly requests = new Map<string, RequestStats>();
-  readonly all = new Trend();
+export class Metrics extends RequestMetrics {
   readonly iterationDuration = new Trend();
   readonly checks = new Map<string, Check>();
   iterations = 0;
   /** Iterations that threw (an unexpected answer the scenario could not go on from). */
   iterationsInterrupted = 0;
   vusMax = 0;
-  serverErrors = 0;
-  networkErrors = 0;
-  /** The first few errors and failed checks, for a diagnosis. */
-  readonly samples: string[] = [];
   /** CPU used while the load ran: this process's, and its child processes' (a local server's workerd). */
   cpu: CpuWindow | undefined;
   readonly #startedAt = performance.now();
@@ -54,15 +40,6 @@ export class Metrics {
     this.cpu = this.#cpu();
   }
 
-  request(name: string): RequestStats {
-    let stats = this.requests.get(name);
-    if (!stats) {
-      stats = { latency: new Trend(), statuses: {}, failed: 0 };
-      this.requests.set(name, stats);
-    }
-    return stats;
-  }
-
   /** k6's `check`: counts a pass or a fail under `name` and returns `ok`. */
   check(name: string, ok: boolean, detail?: string): boolean {
     const c = this.checks.get(name) ?? { pass: 0, fail: 0 };
@@ -75,10 +52,6 @@ export class Metrics {
     return ok;
   }
 
-  sample(message: string): void {
-    if (this.samples.length < 10) this.samples.push(message);
-  }
-
   get checksPassed(): number {
     return [...this.checks.values()].reduce((n, c) => n + c.pass, 0);
   }
@@ -86,96 +59,12 @@ export class Metrics {
   get checksFailed(): number {
     return [...this.checks.values()].reduce((n, c) => n + c.fail, 0);
   }
-
-  get httpReqs(): number {
-    let n = 0;
-    for (const s of this.requests.values()) n += Object.values(s.statuses).reduce((a, b) => a + b, 0);
-    return n;
-  }
-
-  get httpFailed(): number {
-    let n = 0;
-    for (const s of this.requests.values()) n += s.failed;
-    return n;
-  }
 }
 
-export interface RequestOptions {
-  /** Sent as `JSON.stringify(body)`. */
-  body?: unknown;
-  /** Sent as is (a signed webhook's exact bytes); wins over `body`. */
-  raw?: string;
-  /** Sent as `Authorization: Bearer <token>`. */
-  token?: string;
-  headers?: Record<string, string>;
-  /** What counts as success (k6's `expected_response`); any other answer fails the request. */
-  expect: readonly Expected[];
-}
-
-/** A status, or a status with the problem document's `code` (e.g. `"409 SOLD_OUT"`: any other 409 fails). */
-export type Expected = number | `${number} ${string}`;
-
-export interface Reply<T> {
-  /** 0 when no response came (network error or timeout). */
-  status: number;
-  /** The answer is one of `expect`. */
-  ok: boolean;
-  /** The parsed JSON body (a problem+json document on an error), `null` without one. */
-  body: T;
-}
-
-export interface Http {
-  request<T = unknown>(name: string, method: string, path: string, options: RequestOptions): Promise<Reply<T>>;
-}
-
-/** A client for `baseUrl` that records every request in `metrics` under its name. */
-export function httpClient(baseUrl: string, metrics: Metrics, timeoutSeconds = 60): Http {
-  return {
-    async request<T>(name: string, method: string, path: string, options: RequestOptions): Promise<Reply<T>> {
-      const stats = metrics.request(name);
-      const headers: Record<string, string> = { ...options.headers };
-      if (options.token) headers.Authorization = `Bearer ${options.token}`;
-      const payload = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
-      if (payload !== undefined) headers["Content-Type"] ??= "application/json";
-      const started = performance.now();
-      let status: number;
-      let text: string;
-      try {
-        const res = await fetch(new URL(path, baseUrl), {
-          method,
-          headers,
-          ...(payload === undefined ? {} : { body: payload }),
-          signal: AbortSignal.timeout(timeoutSeconds * 1000),
-        });
-        text = await res.text();
-        status = res.status;
-      } catch (error) {
-        stats.statuses.error = (stats.statuses.error ?? 0) + 1;
-        stats.failed++;
-        metrics.networkErrors++;
-        metrics.sample(`${name}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
-        return { status: 0, ok: false, body: null as T };
-      }
-      const ms = performance.now() - started;
-      stats.latency.record(ms);
-      metrics.all.record(ms);
-      stats.statuses[status] = (stats.statuses[status] ?? 0) + 1;
-      let body: unknown = null;
-      try {
-        body = text ? JSON.parse(text) : null;
-      } catch {
-        body = null;
-      }
-      const code = (body as { code?: unknown } | null)?.code;
-      const ok = options.expect.some((e) => e === status || e === `${status} ${code}`);
-      if (!ok) {
-        stats.failed++;
-        metrics.sample(`${name}: ${method} ${path} answered ${status}: ${text.slice(0, 300)}`);
-      }
-      if (status >= 500) metrics.serverErrors++;
-      return { status, ok, body: body as T };
-    },
-  };
+/** The measured part of a scenario starts here: fresh metrics, and a client for `baseUrl` that records in them. */
+export function measured(baseUrl: string): { metrics: Metrics; http: Http } {
+  const metrics = new Metrics();
+  return { metrics, http: httpClient(baseUrl, { metrics }) };
 }
 
 export interface VuOptions {

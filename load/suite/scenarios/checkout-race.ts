@@ -4,9 +4,12 @@
  * tickets, 0 oversell, every 200 webhook a paid order (no lost payment), every reservation refused
  * 409 SOLD_OUT, reserve p95 < 500 ms (and the runner's: no failed check, no 5xx...).
  */
-import { httpClient, Metrics, runVus } from "../engine.ts";
-import { exactly, latencyBelow, type SuiteScenario } from "../scenario.ts";
-import { buy, checkSale, createEvent } from "../setup.ts";
+
+import { createEvent } from "../../common/events.ts";
+import { checkSale } from "../checks.ts";
+import { measured, runVus } from "../engine.ts";
+import { buy } from "../steps.ts";
+import { exactly, latencyBelow, type SuiteScenario } from "../thresholds.ts";
 
 export const checkoutRace: SuiteScenario = {
   name: "checkout-race",
@@ -14,9 +17,8 @@ export const checkoutRace: SuiteScenario = {
   pays: true,
   async run(ctx) {
     const settings = ctx.smoke ? { vus: 40, capacity: 10 } : { vus: 200, capacity: 50 };
-    const event = await createEvent(ctx, "checkout-race", { price: 2500, capacity: settings.capacity });
-    const metrics = new Metrics();
-    const http = httpClient(ctx.baseUrl, metrics);
+    const event = await createEvent(ctx, "Load: checkout-race", { price: 2500, capacity: settings.capacity });
+    const { metrics, http } = measured(ctx.baseUrl);
     const paidByClients = new Set<string>();
     let soldOut = 0;
     await runVus(metrics, {

@@ -6,10 +6,11 @@
  * full page of the audit log).
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { pendingOrders } from "../../lib/scenarios/buyers.ts";
-import { httpClient, Metrics, runVus } from "../engine.ts";
-import { exactly, latencyBelow, type SuiteScenario } from "../scenario.ts";
-import { createEvent, type EventStats, payOrders, saleFacts } from "../setup.ts";
+import { payOrders, pendingOrders } from "../../common/buyers.ts";
+import { createEvent } from "../../common/events.ts";
+import { type EventStats, saleFacts } from "../checks.ts";
+import { measured, runVus } from "../engine.ts";
+import { exactly, latencyBelow, type SuiteScenario } from "../thresholds.ts";
 
 const POLL_MS = 1000;
 
@@ -21,10 +22,9 @@ export const dashboard: SuiteScenario = {
     const settings = ctx.smoke
       ? { vus: 4, seconds: 5, soldBefore: 20, pollMs: POLL_MS }
       : { vus: 20, seconds: 30, soldBefore: 100, pollMs: POLL_MS };
-    const event = await createEvent(ctx, "dashboard", { price: 2500, capacity: 1000 });
+    const event = await createEvent(ctx, "Load: dashboard", { price: 2500, capacity: 1000 });
     await payOrders(ctx, await pendingOrders(ctx, event, settings.soldBefore, 16));
-    const metrics = new Metrics();
-    const http = httpClient(ctx.baseUrl, metrics);
+    const { metrics, http } = measured(ctx.baseUrl);
     const auth = { token: ctx.adminToken, expect: [200] };
     await runVus(metrics, {
       vus: settings.vus,

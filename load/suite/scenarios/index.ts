@@ -1,5 +1,5 @@
 /** The suite's scenarios, in the order `npm run load` runs them. */
-import type { SuiteScenario } from "../scenario.ts";
+import type { SuiteScenario } from "../thresholds.ts";
 import { checkoutRace } from "./checkout-race.ts";
 import { dashboard } from "./dashboard.ts";
 import { purchaseRamp } from "./purchase-ramp.ts";

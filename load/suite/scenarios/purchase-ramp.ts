@@ -4,9 +4,12 @@
  * webhook) until the time is up. The tier cannot sell out, so any 409 fails. Pass: http_req_duration
  * p95 < 500 ms, http_req_failed < 1 %; and every 200 webhook a paid order.
  */
-import { httpClient, Metrics, runVus } from "../engine.ts";
-import { failedRateBelow, latencyBelow, type SuiteScenario } from "../scenario.ts";
-import { buy, checkSale, createEvent } from "../setup.ts";
+
+import { createEvent } from "../../common/events.ts";
+import { checkSale } from "../checks.ts";
+import { measured, runVus } from "../engine.ts";
+import { buy } from "../steps.ts";
+import { failedRateBelow, latencyBelow, type SuiteScenario } from "../thresholds.ts";
 
 export const purchaseRamp: SuiteScenario = {
   name: "purchase-ramp",
@@ -16,9 +19,8 @@ export const purchaseRamp: SuiteScenario = {
     const settings = ctx.smoke
       ? { vus: 10, rampSeconds: 5, holdSeconds: 5 }
       : { vus: 100, rampSeconds: 30, holdSeconds: 30 };
-    const event = await createEvent(ctx, "purchase-ramp", { price: 2500, capacity: 1_000_000 });
-    const metrics = new Metrics();
-    const http = httpClient(ctx.baseUrl, metrics);
+    const event = await createEvent(ctx, "Load: purchase-ramp", { price: 2500, capacity: 1_000_000 });
+    const { metrics, http } = measured(ctx.baseUrl);
     const paidByClients = new Set<string>();
     await runVus(metrics, {
       vus: settings.vus,

@@ -4,9 +4,13 @@
  * exactly one admission a round (one 200, nine 409 ALREADY_CHECKED_IN); reported: how often each
  * scanner won.
  */
-import { Barrier, httpClient, Metrics, runVus } from "../engine.ts";
-import { exactly, type SuiteScenario } from "../scenario.ts";
-import { addScanners, createEvent, eventStats, freeTickets, scan } from "../setup.ts";
+
+import { issueTickets } from "../../common/door.ts";
+import { addScanners, createEvent } from "../../common/events.ts";
+import { eventStats } from "../checks.ts";
+import { Barrier, measured, runVus } from "../engine.ts";
+import { scan } from "../steps.ts";
+import { exactly, type SuiteScenario } from "../thresholds.ts";
 
 export const scannerRace: SuiteScenario = {
   name: "scanner-race",
@@ -16,17 +20,16 @@ export const scannerRace: SuiteScenario = {
     const settings = ctx.smoke ? { scanners: 10, rounds: 5 } : { scanners: 10, rounds: 50 };
     // Free tickets come in orders of 10.
     const capacity = Math.ceil(settings.rounds / 10) * 10;
-    const event = await createEvent(ctx, "scanner-race", { price: 0, capacity });
+    const event = await createEvent(ctx, "Load: scanner-race", { price: 0, capacity });
     const [codes, tokens] = await Promise.all([
-      freeTickets(ctx, event, settings.rounds),
+      issueTickets(ctx, event, settings.rounds),
       addScanners(ctx, event.id, settings.scanners),
     ]);
     const admissions = new Array<number>(settings.rounds).fill(0);
     const wins = new Array<number>(settings.scanners).fill(0);
     let refused = 0;
     const barrier = new Barrier(settings.scanners);
-    const metrics = new Metrics();
-    const http = httpClient(ctx.baseUrl, metrics);
+    const { metrics, http } = measured(ctx.baseUrl);
     await runVus(metrics, {
       vus: settings.scanners,
       iterationsPerVu: settings.rounds,

@@ -5,9 +5,13 @@
  * 0 double admissions (no ticket answered 200 twice), every ticket admitted once, each of the other
  * 400 scans refused 409 ALREADY_CHECKED_IN, checkin p95 < 200 ms.
  */
-import { httpClient, Metrics, runVus, shuffled } from "../engine.ts";
-import { exactly, latencyBelow, type SuiteScenario } from "../scenario.ts";
-import { addScanners, createEvent, eventStats, freeTickets, scan } from "../setup.ts";
+
+import { issueTickets } from "../../common/door.ts";
+import { addScanners, createEvent } from "../../common/events.ts";
+import { eventStats } from "../checks.ts";
+import { measured, runVus, shuffled } from "../engine.ts";
+import { scan } from "../steps.ts";
+import { exactly, latencyBelow, type SuiteScenario } from "../thresholds.ts";
 
 export const scannerStress: SuiteScenario = {
   name: "scanner-stress",
@@ -15,15 +19,15 @@ export const scannerStress: SuiteScenario = {
   pays: false,
   async run(ctx) {
     const settings = ctx.smoke ? { scanners: 5, tickets: 10, scans: 50 } : { scanners: 5, tickets: 100, scans: 500 };
-    const event = await createEvent(ctx, "scanner-stress", { price: 0, capacity: settings.tickets });
-    const [codes, tokens] = await Promise.all([
-      freeTickets(ctx, event, settings.tickets),
+    const event = await createEvent(ctx, "Load: scanner-stress", { price: 0, capacity: settings.tickets });
+    const [issued, tokens] = await Promise.all([
+      issueTickets(ctx, event, settings.tickets),
       addScanners(ctx, event.id, settings.scanners),
     ]);
+    const codes = issued.slice(0, settings.tickets);
     const scans = shuffled(Array.from({ length: settings.scans }, (_, i) => codes[i % codes.length] as string));
     const admitted = new Map<string, number>();
-    const metrics = new Metrics();
-    const http = httpClient(ctx.baseUrl, metrics);
+    const { metrics, http } = measured(ctx.baseUrl);
     let next = 0;
     let refused = 0;
     await runVus(metrics, {

@@ -4,9 +4,12 @@
  * no oversell, every 200 webhook a paid order; reported: sell-out time (first SOLD_OUT, last ticket
  * paid), tickets and requests a second, latency per request.
  */
-import { httpClient, Metrics, runVus } from "../engine.ts";
-import { exactly, type SuiteScenario } from "../scenario.ts";
-import { buy, checkSale, createEvent } from "../setup.ts";
+
+import { createEvent } from "../../common/events.ts";
+import { checkSale } from "../checks.ts";
+import { measured, runVus } from "../engine.ts";
+import { buy } from "../steps.ts";
+import { exactly, type SuiteScenario } from "../thresholds.ts";
 
 export const ticketDrop: SuiteScenario = {
   name: "ticket-drop",
@@ -16,9 +19,8 @@ export const ticketDrop: SuiteScenario = {
     const settings = ctx.smoke
       ? { vus: 50, rampSeconds: 1, capacity: 100, maxSeconds: 60 }
       : { vus: 500, rampSeconds: 10, capacity: 1000, maxSeconds: 300 };
-    const event = await createEvent(ctx, "ticket-drop", { price: 2500, capacity: settings.capacity });
-    const metrics = new Metrics();
-    const http = httpClient(ctx.baseUrl, metrics);
+    const event = await createEvent(ctx, "Load: ticket-drop", { price: 2500, capacity: settings.capacity });
+    const { metrics, http } = measured(ctx.baseUrl);
     const paidByClients = new Set<string>();
     let firstSoldOutMs: number | null = null;
     let lastPaidMs: number | null = null;

@@ -8,10 +8,11 @@
  * Pass: each of the 50 orders paid once (one `order.paid` in the audit log, one ticket), the 10 others
  * still unpaid, originals and duplicates 200, bad ones 400 WEBHOOK_SIGNATURE_INVALID, p95 < 1 s.
  */
-import { type PendingOrder, paidWebhook, pendingOrders, stripeSignature } from "../../lib/scenarios/buyers.ts";
-import { httpClient, Metrics, runArrivals } from "../engine.ts";
-import { exactly, latencyBelow, type SuiteScenario } from "../scenario.ts";
-import { auditEntries, createEvent, saleFacts } from "../setup.ts";
+import { type PendingOrder, paidWebhook, pendingOrders, stripeSignature } from "../../common/buyers.ts";
+import { auditEntries, createEvent } from "../../common/events.ts";
+import { saleFacts } from "../checks.ts";
+import { measured, runArrivals } from "../engine.ts";
+import { exactly, latencyBelow, type SuiteScenario } from "../thresholds.ts";
 
 type Delivery = {
   kind: "original" | "raced duplicate" | "duplicate" | "bad signature";
@@ -46,7 +47,10 @@ export const webhookBurst: SuiteScenario = {
   pays: true,
   async run(ctx) {
     const settings = ctx.smoke ? { orders: 10, bad: 5, ratePerSecond: 10 } : { orders: 50, bad: 10, ratePerSecond: 5 };
-    const event = await createEvent(ctx, "webhook-burst", { price: 2500, capacity: settings.orders + settings.bad });
+    const event = await createEvent(ctx, "Load: webhook-burst", {
+      price: 2500,
+      capacity: settings.orders + settings.bad,
+    });
     const orders = await pendingOrders(ctx, event, settings.orders + settings.bad, 16);
     const good = orders.slice(0, settings.orders);
     const unpaid = orders.slice(settings.orders);
@@ -78,8 +82,7 @@ export const webhookBurst: SuiteScenario = {
       ...second.map((d) => [d]),
     ];
 
-    const metrics = new Metrics();
-    const http = httpClient(ctx.baseUrl, metrics);
+    const { metrics, http } = measured(ctx.baseUrl);
     await runArrivals(metrics, {
       rate: settings.ratePerSecond,
       items: stream,

@@ -1,6 +1,6 @@
 /**
  * `npm run load [-- <scenario>...] [--url <base>] [--token …] [--webhook-secret …] [--smoke]`: the load
- * and race suite (load/suite/). Without --url it serves the Worker locally (load/lib's miniflare-direct
+ * and race suite. Without --url it serves the Worker locally (load/serve's miniflare-direct
  * server: the deploy bundle, the Stripe simulator, fresh state and secrets) and stops it, with every
  * process it started, at the end. Each scenario runs on its own fresh event, then the event's verify
  * checks are read; a k6-style summary is printed and load/results/load-<scenario>-<timestamp>.json
@@ -11,19 +11,18 @@
 import { rmSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { descendants, type ProcInfo } from "./lib/processes.ts";
-import { gitInfo, machineInfo, writeResults } from "./lib/report.ts";
-import { scenarioContext } from "./lib/scenarios/context.ts";
-import { type Server, startServer } from "./lib/servers.ts";
-import { Workspace } from "./lib/workspace.ts";
-import { killRunningWrangler } from "./lib/wrangler-cli.ts";
-import { formatReport, type ScenarioReport, summarise } from "./suite/report.ts";
-import { correctness, decides, type SuiteContext, type SuiteScenario } from "./suite/scenario.ts";
-import { SUITE } from "./suite/scenarios/index.ts";
-import { verifyEvent } from "./suite/setup.ts";
+import { scenarioContext } from "../common/context.ts";
+import { fileStamp, gitInfo, machineInfo, RESULTS_DIR, textTable, writeResults } from "../common/report.ts";
+import type { ProcInfo } from "../serve/processes.ts";
+import type { Server } from "../serve/server.ts";
+import { killLeftovers, startServer } from "../serve/start.ts";
+import { Workspace } from "../serve/workspace.ts";
+import { verifyEvent } from "./checks.ts";
+import { SUITE } from "./scenarios/index.ts";
+import { formatReport, type ScenarioReport, summarise } from "./summary.ts";
+import { correctness, decides, type SuiteContext, type SuiteScenario } from "./thresholds.ts";
 
-const ROOT = path.join(import.meta.dirname, "..");
-const RESULTS_DIR = path.join(import.meta.dirname, "results");
+const ROOT = path.join(import.meta.dirname, "..", "..");
 
 const HELP = `npm run load [-- [scenario...] [options]]
 
@@ -73,8 +72,6 @@ function options() {
 }
 
 type Options = ReturnType<typeof options>;
-
-const stamp = (d: Date) => d.toISOString().replace(/[:.]/g, "-");
 
 /** `local`: the service is this run's own child process (its CPU is measured). */
 async function runScenario(scenario: SuiteScenario, ctx: SuiteContext, local: boolean): Promise<ScenarioReport> {
@@ -143,7 +140,7 @@ async function runSuite(opts: Options, server: Server | undefined): Promise<Scen
     const file = await writeResults(
       path.join(
         RESULTS_DIR,
-        `load-${scenario.name}${opts.smoke ? "-smoke" : ""}-${stamp(new Date(report.startedAt))}.json`,
+        `load-${scenario.name}${opts.smoke ? "-smoke" : ""}-${fileStamp(new Date(report.startedAt))}.json`,
       ),
       { ...report, machine: machineInfo(), git: gitInfo(ROOT), server: server ? server.description : "remote" },
     );
@@ -168,31 +165,12 @@ function overview(reports: ScenarioReport[], seconds: number): string {
     ];
   });
   const header = ["scenario", "req/s", "p50 ms", "p95 ms", "p99 ms", "thresholds", "verify"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
   const passed = reports.filter((r) => r.ok).length;
   return [
     "",
-    line(header),
-    widths.map((w) => "─".repeat(w)).join("  "),
-    ...rows.map(line),
+    ...textTable(header, rows, [0]),
     `\n${passed} of ${reports.length} scenarios passed in ${seconds.toFixed(0)}s`,
   ].join("\n");
-}
-
-/** Kills what this run started that is still running, a build under way included; returns it. */
-function killLeftovers(): ProcInfo[] {
-  killRunningWrangler();
-  const left = descendants();
-  for (const p of left) {
-    try {
-      process.kill(p.pid, "SIGKILL");
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return left;
 }
 
 async function main(): Promise<number> {

@@ -8,23 +8,17 @@ import { mkdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { cpuWindow, descendants, round } from "./lib/processes.ts";
-import { startProfiling } from "./lib/profile.ts";
-import {
-  formatTable,
-  gitInfo,
-  machineInfo,
-  type Result,
-  type ServerRecord,
-  softwareVersions,
-  writeResults,
-} from "./lib/report.ts";
-import { BASELINE, DEFAULT_SCENARIOS, SCENARIOS, scenarioContext } from "./lib/scenarios/index.ts";
-import { SERVER_DESCRIPTIONS, SERVER_KINDS, type Server, type ServerKind, startServer } from "./lib/servers.ts";
-import { Workspace } from "./lib/workspace.ts";
+import { scenarioContext } from "../common/context.ts";
+import { fileStamp, gitInfo, machineInfo, RESULTS_DIR, softwareVersions, writeResults } from "../common/report.ts";
+import { cpuWindow, round } from "../serve/processes.ts";
+import { SERVER_DESCRIPTIONS, SERVER_KINDS, type Server, type ServerKind } from "../serve/server.ts";
+import { killLeftovers, startServer } from "../serve/start.ts";
+import { Workspace } from "../serve/workspace.ts";
+import { startProfiling } from "./profile.ts";
+import { BASELINE, DEFAULT_SCENARIOS, SCENARIOS } from "./scenarios/index.ts";
+import { formatTable, type Result, type ServerRecord } from "./table.ts";
 
-const ROOT = path.join(import.meta.dirname, "..");
-const RESULTS_DIR = path.join(import.meta.dirname, "results");
+const ROOT = path.join(import.meta.dirname, "..", "..");
 /**
  * Measured seconds, by server and scenario, where the default would take the run past ~4 minutes:
  * webhooks on wrangler-dev, whose pending orders are prepared (off the clock, at ~35/s there) before
@@ -192,7 +186,7 @@ async function benchServer(server: Server, settings: Settings, results: Result[]
 async function main(): Promise<number> {
   const settings = settingsFromArgs();
   const startedAt = new Date();
-  const runId = `bench-${startedAt.toISOString().replace(/[:.]/g, "-")}`;
+  const runId = `bench-${fileStamp(startedAt)}`;
   const loadAverageAtStart = os.loadavg().map((n) => round(n, 2));
   log(
     `bench: ${settings.servers.join(", ")} × ${settings.scenarios.join(", ")}; ` +
@@ -260,17 +254,10 @@ async function main(): Promise<number> {
     return [{ server, ratio: r.ratioToBaseline, p99Ms: r.latencyMs.p99, ratioMet, p99Met }];
   });
 
-  const stray = descendants();
+  const stray = killLeftovers();
   if (stray.length > 0) {
     ok = false;
     log(`\n✘ processes left running: ${stray.map((p) => `${p.pid} ${p.name}`).join(", ")}; killing them`);
-    for (const p of stray) {
-      try {
-        process.kill(p.pid, "SIGKILL");
-      } catch {
-        // gone meanwhile
-      }
-    }
   }
 
   const finishedAt = new Date();

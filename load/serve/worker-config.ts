@@ -57,9 +57,7 @@ export async function readWorkerConfig(root: string): Promise<WorkerConfig> {
     ...(isSet(queues?.producers) || isSet(queues?.consumers) ? ["queues"] : []),
   ];
   if (unmapped.length > 0) {
-    throw new Error(
-      `wrangler.toml has ${unmapped.join(", ")}: map them in startMiniflare (load/lib/miniflare-server.ts)`,
-    );
+    throw new Error(`wrangler.toml has ${unmapped.join(", ")}: map them in startMiniflare (load/serve/miniflare.ts)`);
   }
   if (!c.main || !c.compatibility_date) throw new Error("wrangler.toml must set main and compatibility_date");
   const sqliteClasses = new Set((c.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []));

@@ -3,12 +3,11 @@
  * http_req_duration per request name, http_req_failed, checks), its thresholds and the event's verify
  * checks, as the JSON written to load/results/ and as a k6-style text summary.
  */
-
-import type { Percentiles } from "../lib/latency.ts";
-import { round } from "../lib/processes.ts";
+import type { Percentiles } from "../common/latency.ts";
+import { round } from "../serve/processes.ts";
+import type { Verify } from "./checks.ts";
 import type { Metrics } from "./engine.ts";
-import { decides, type Threshold } from "./scenario.ts";
-import type { Verify } from "./setup.ts";
+import { decides, type Threshold } from "./thresholds.ts";
 
 export interface ScenarioReport {
   scenario: string;

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import { descendants, freePort, HOST, reapStragglers, waitForHealthy } from "./processes.ts";
-import type { ServerKind, ServerOptions, StartedServer } from "./servers.ts";
+import type { ServerKind, ServerOptions, StartedServer } from "./server.ts";
 import { benchVars, makeSecrets } from "./worker-config.ts";
 import type { Workspace } from "./workspace.ts";
 

@@ -1,6 +1,10 @@
-/** What a scenario is: how it prepares a measured phase, and what it hands the bench to run. */
-import { type Measurement, measure, type RequestSpec } from "../measure.ts";
-import type { ScenarioContext } from "./context.ts";
+/**
+ * What a benchmark scenario is: how it prepares a measured phase, and what it hands the bench to run;
+ * and the one large event the scenarios share.
+ */
+import type { ScenarioContext } from "../common/context.ts";
+import { createEvent, type LoadEvent } from "../common/events.ts";
+import { type Measurement, measure, type RequestSpec } from "./measure.ts";
 
 export interface Phase {
   /** The warm-up is run and thrown away; the measured phase is the one reported. */
@@ -35,6 +39,22 @@ export interface Scenario {
 }
 
 export const JSON_HEADERS = { "Content-Type": "application/json" };
+
+const LARGE_TIER = { capacity: 1_000_000, price: 2500 };
+
+/**
+ * One event (per `key`, per server) with one general-admission tier large enough never to sell out:
+ * priced for buyers by default, free (or otherwise) when asked.
+ */
+export function benchEvent(
+  ctx: ScenarioContext,
+  key: string,
+  tier: { price: number; perOrder: number } = { price: LARGE_TIER.price, perOrder: 10 },
+): Promise<LoadEvent> {
+  return ctx.once(`event:${key}`, () =>
+    createEvent(ctx, `Bench: ${key}`, { price: tier.price, capacity: LARGE_TIER.capacity, perOrder: tier.perOrder }),
+  );
+}
 
 /** A phase in which autocannon repeats one request (see measure.ts). */
 export function requestLoad(

@@ -1,7 +1,8 @@
 /**
- * Local servers of the Worker for the benchmark. Each one gets a fresh state directory and explicit
- * bindings (random secrets, the `[vars]` of wrangler.toml), never the developer's `.dev.vars` or
- * `.wrangler/state`, and is shut down with every process it started.
+ * Local servers of the Worker (for the benchmark, the load suite and the browser tests): the one
+ * `Server` type and its three kinds; start.ts starts one. Each one gets a fresh state directory and
+ * explicit bindings (random secrets, the `[vars]` of wrangler.toml), never the developer's `.dev.vars`
+ * or `.wrangler/state`, and is shut down with every process it started.
  *
  * - `miniflare-direct`: the bundle that `wrangler deploy` would upload, served by Miniflare's
  *   programmatic API on a socket bound straight to the Worker (`unsafeDirectSockets`). The leanest
@@ -11,10 +12,6 @@
  * - `wrangler-dev`: `wrangler dev`, as `npm start` runs it (wrangler's own build, its proxy worker in
  *   a second workerd process, request logging on).
  */
-import { startMiniflare } from "./miniflare-server.ts";
-import type { Workspace } from "./workspace.ts";
-import { startWranglerDev } from "./wrangler-dev-server.ts";
-
 export const SERVER_KINDS = ["miniflare-direct", "miniflare", "wrangler-dev"] as const;
 export type ServerKind = (typeof SERVER_KINDS)[number];
 
@@ -46,24 +43,4 @@ export type StartedServer = Omit<Server, "kind" | "description">;
 export interface ServerOptions {
   /** Open workerd's inspector (for `--profile`). */
   inspector?: boolean;
-}
-
-export async function startServer(
-  kind: ServerKind,
-  workspace: Workspace,
-  options: ServerOptions = {},
-): Promise<Server> {
-  const started = await start(kind, workspace, options);
-  return { kind, description: SERVER_DESCRIPTIONS[kind], ...started };
-}
-
-function start(kind: ServerKind, workspace: Workspace, options: ServerOptions): Promise<StartedServer> {
-  switch (kind) {
-    case "miniflare-direct":
-      return startMiniflare(workspace, kind, true, options);
-    case "miniflare":
-      return startMiniflare(workspace, kind, false, options);
-    case "wrangler-dev":
-      return startWranglerDev(workspace);
-  }
 }

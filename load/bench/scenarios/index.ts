@@ -5,14 +5,12 @@
  * (reservation-to-paid.ts). To measure something else, add a scenario here and name it in
  * BENCH_SCENARIOS (or add it to DEFAULT_SCENARIOS).
  */
+
+import type { Scenario } from "../scenario.ts";
 import { checkins, checkinsForged } from "./checkins.ts";
 import { reservationToPaid } from "./reservation-to-paid.ts";
 import { availability, event, healthz, reservations } from "./routes.ts";
-import type { Scenario } from "./scenario.ts";
 import { webhooks } from "./webhooks.ts";
-
-export { type ScenarioContext, scenarioContext } from "./context.ts";
-export type { Load, Phase, Scenario } from "./scenario.ts";
 
 /** The route every other one is compared with: the cheapest thing the Worker serves. */
 export const BASELINE = "healthz";

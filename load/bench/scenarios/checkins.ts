@@ -15,15 +15,14 @@
  *   verifying: every answer is 400 INVALID_TICKET_CODE, refused before any database read. The summary
  *   divides its rate by that of `checkins`.
  */
+import type { ScenarioContext } from "../../common/context.ts";
+import { FREE_ORDER_TICKETS, issueTickets } from "../../common/door.ts";
+import { addScanners, everyPage } from "../../common/events.ts";
 import type { RequestSpec } from "../measure.ts";
-import { benchEvent } from "./buyers.ts";
-import type { ScenarioContext } from "./context.ts";
-import { JSON_HEADERS, preparedCount, requestLoad, type Scenario } from "./scenario.ts";
+import { benchEvent, JSON_HEADERS, preparedCount, requestLoad, type Scenario } from "../scenario.ts";
 
 const SCANNERS = 32;
 const DEVICES = 8;
-const TICKETS_PER_ORDER = 10;
-const ISSUE_CONCURRENCY = 16;
 /** For the warm-up: 20 per scanner-second (640/s at 32 scanners), more than a local run admits. */
 const WARMUP_TICKETS_PER_SCANNER_SECOND = 20;
 const MARGIN = 2;
@@ -39,53 +38,10 @@ interface Door {
 /** One event (per `key`, per server) with one large free tier and its `DEVICES` scanners. */
 function doorEvent(ctx: ScenarioContext, key: string): Promise<Door> {
   return ctx.once(`door:${key}`, async () => {
-    const event = await benchEvent(ctx, `door:${key}`, { price: 0, perOrder: TICKETS_PER_ORDER });
-    const scanners = await Promise.all(
-      Array.from({ length: DEVICES }, (_, i) =>
-        ctx.api<{ token: string }>(
-          "POST",
-          `/v1/events/${event.id}/scanners`,
-          { name: `Bench scanner ${i + 1}`, gate: i % 2 ? "North" : "South" },
-          { token: ctx.adminToken, expect: 201 },
-        ),
-      ),
-    );
-    return { id: event.id, tierId: event.tierId, tokens: scanners.map((s) => s.token) };
+    const event = await benchEvent(ctx, `door:${key}`, { price: 0, perOrder: FREE_ORDER_TICKETS });
+    const tokens = await addScanners(ctx, event.id, DEVICES, (i) => (i % 2 ? "North" : "South"));
+    return { id: event.id, tierId: event.tierId, tokens };
   });
-}
-
-/** At least `n` ticket codes, never scanned: free orders of `TICKETS_PER_ORDER`, `ISSUE_CONCURRENCY` at a time. */
-export async function issueTickets(
-  ctx: ScenarioContext,
-  door: Pick<Door, "id" | "tierId">,
-  n: number,
-): Promise<string[]> {
-  const codes: string[] = [];
-  let orders = Math.ceil(n / TICKETS_PER_ORDER);
-  const buyer = async () => {
-    while (orders > 0) {
-      orders--;
-      const r = await ctx.api<{ id: string; token: string }>(
-        "POST",
-        `/v1/events/${door.id}/reservations`,
-        { items: [{ tierId: door.tierId, quantity: TICKETS_PER_ORDER }] },
-        { expect: 201 },
-      );
-      const order = await ctx.api<{ status: string; tickets?: { code: string }[] }>(
-        "POST",
-        `/v1/reservations/${r.id}/checkout`,
-        { email: "door@example.com" },
-        { token: r.token, expect: 201 },
-      );
-      if (order.status !== "paid" || order.tickets?.length !== TICKETS_PER_ORDER) {
-        orders = 0; // the other buyers stop too
-        throw new Error(`a free checkout answered ${order.status} with ${order.tickets?.length} tickets`);
-      }
-      codes.push(...order.tickets.map((t) => t.code));
-    }
-  };
-  await Promise.all(Array.from({ length: ISSUE_CONCURRENCY }, buyer));
-  return codes;
 }
 
 /** A check-in by the `i`th request: the code, and the token of the device whose turn it is. */
@@ -101,19 +57,15 @@ function forge(code: string): string {
 
 /** The event's tickets by door status (its check-in list, paged 1,000 at a time). */
 async function ticketStatuses(ctx: ScenarioContext, eventId: string): Promise<Record<string, number>> {
+  const tickets = await everyPage<"tickets", { status: string }>(
+    ctx,
+    `/v1/events/${eventId}/checkin-list`,
+    {},
+    "tickets",
+    1000,
+  );
   const counts: Record<string, number> = {};
-  let cursor: string | null = null;
-  do {
-    const query = new URLSearchParams({ limit: "1000", ...(cursor ? { cursor } : {}) });
-    const page: { tickets: { status: string }[]; nextCursor: string | null } = await ctx.api(
-      "GET",
-      `/v1/events/${eventId}/checkin-list?${query}`,
-      undefined,
-      { token: ctx.adminToken },
-    );
-    for (const t of page.tickets) counts[t.status] = (counts[t.status] ?? 0) + 1;
-    cursor = page.nextCursor;
-  } while (cursor);
+  for (const t of tickets) counts[t.status] = (counts[t.status] ?? 0) + 1;
   return counts;
 }
 
@@ -230,7 +182,7 @@ export const checkins: Scenario = {
 
 /** One order's codes (per server), forged. */
 const forgedCodes = (ctx: ScenarioContext, door: Door) =>
-  ctx.once("checkins-forged:codes", async () => (await issueTickets(ctx, door, TICKETS_PER_ORDER)).map(forge));
+  ctx.once("checkins-forged:codes", async () => (await issueTickets(ctx, door, FREE_ORDER_TICKETS)).map(forge));
 
 export const checkinsForged: Scenario = {
   name: "checkins-forged",

@@ -1,51 +1,14 @@
 /**
- * What the scenarios share about buyers: a fresh event with one large tier, pending orders (a
- * reservation checked out), and Stripe's `checkout.session.completed` for an order, signed as
- * Stripe signs it.
+ * What the scenarios share about buyers: a reservation's and a checkout's bodies and answers, pending
+ * orders (a reservation checked out), and Stripe's `checkout.session.completed` for an order, signed
+ * as Stripe signs it, to pay them.
  */
 import { createHmac, randomBytes } from "node:crypto";
 import type { ScenarioContext } from "./context.ts";
-
-export interface BenchEvent {
-  id: string;
-  tierId: string;
-  capacity: number;
-  price: number;
-}
-
-const LARGE_TIER = { capacity: 1_000_000, price: 2500 };
-
-/**
- * One event (per `key`, per server) with one general-admission tier large enough never to sell out:
- * priced for buyers by default, free (or otherwise) when asked.
- */
-export function benchEvent(
-  ctx: ScenarioContext,
-  key: string,
-  tier: { price: number; perOrder: number } = { price: LARGE_TIER.price, perOrder: 10 },
-): Promise<BenchEvent> {
-  return ctx.once(`event:${key}`, async () => {
-    const event = await ctx.api<{ id: string; tiers: { id: string }[] }>(
-      "POST",
-      "/v1/events",
-      {
-        name: `Bench: ${key}`,
-        startsAt: "2027-01-01T19:00:00Z",
-        currency: "eur",
-        maxTicketsPerOrder: tier.perOrder,
-        tiers: [{ name: "Floor", price: tier.price, capacity: LARGE_TIER.capacity, maxPerOrder: tier.perOrder }],
-      },
-      { token: ctx.adminToken, expect: 201 },
-    );
-    const created = event.tiers[0];
-    if (!created) throw new Error("the bench event was created without its tier");
-    return { id: event.id, tierId: created.id, capacity: LARGE_TIER.capacity, price: tier.price };
-  });
-}
+import type { LoadEvent } from "./events.ts";
 
 /** One ticket of the event's tier. */
-export const reservationBody = (event: BenchEvent) =>
-  JSON.stringify({ items: [{ tierId: event.tierId, quantity: 1 }] });
+export const reservationBody = (event: LoadEvent) => JSON.stringify({ items: [{ tierId: event.tierId, quantity: 1 }] });
 export const TICKETS_PER_ORDER = 1;
 export const CHECKOUT_BODY = JSON.stringify({ email: "bench@example.com" });
 
@@ -93,7 +56,7 @@ export function pendingOrder(answer: CheckoutAnswer): PendingOrder | string {
 /** `n` pending orders of one ticket each (reserve, then check out), `concurrency` buyers at a time. */
 export async function pendingOrders(
   ctx: ScenarioContext,
-  event: BenchEvent,
+  event: LoadEvent,
   n: number,
   concurrency: number,
 ): Promise<PendingOrder[]> {
@@ -163,6 +126,19 @@ export function paidWebhook(secret: string, order: PendingOrder): { body: string
     body,
     headers: { "Content-Type": "application/json", "Stripe-Signature": stripeSignature(secret, body, created) },
   };
+}
+
+/** Pays `orders` with signed webhooks, off the clock, `concurrency` at a time (to seed an event). */
+export async function payOrders(ctx: ScenarioContext, orders: PendingOrder[], concurrency = 16): Promise<void> {
+  let next = 0;
+  const payer = async () => {
+    for (let i = next++; i < orders.length; i = next++) {
+      const order = orders[i] as PendingOrder;
+      const { body, headers } = paidWebhook(ctx.webhookSecret, order);
+      await ctx.api("POST", "/v1/webhooks/stripe", undefined, { raw: body, headers, expect: 200 });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, payer));
 }
 
 /** Whether the order reads paid with its tickets. */

@@ -3,16 +3,13 @@
  * reads the order): `concurrency` loops, each starting its next journey when its last one ends,
  * until `durationSeconds` have passed (journeys under way then are finished and counted). Each
  * journey's latency, and each of its steps', goes into an HDR histogram (hdr-histogram-js does the
- * percentiles). Requests use Node's fetch (undici, keep-alive connections).
+ * percentiles). Requests go through the harnesses' HTTP client (common/http.ts), which times the steps.
  */
-import { Trend } from "./latency.ts";
+import { httpClient, RequestMetrics, type RequestOptions } from "../common/http.ts";
+import { Trend } from "../common/latency.ts";
 import type { Measurement } from "./measure.ts";
 
-export interface StepOptions {
-  body?: string;
-  headers?: Record<string, string>;
-  /** Sent as `Authorization: Bearer <token>`. */
-  token?: string;
+export interface StepOptions extends Omit<RequestOptions, "expect"> {
   /** The status this step must answer; any other fails the journey. */
   expect: number;
 }
@@ -59,42 +56,24 @@ function summary(t: Trend): LatencySummary {
 }
 
 export async function drive(options: DriveOptions): Promise<DriveResult> {
-  const timeoutMs = (options.timeoutSeconds ?? 10) * 1000;
   const journeys = new Trend();
-  const stepTrends = new Map<string, Trend>();
-  const statusCodes: Record<string, number> = {};
+  const metrics = new RequestMetrics();
+  const http = httpClient(options.baseUrl, { metrics, timeoutSeconds: options.timeoutSeconds ?? 10 });
   const failures: string[] = [];
   let paid = 0;
   let failed = 0;
-  let non2xx = 0;
   let errors = 0;
   let timeouts = 0;
 
   const steps: Steps = {
     async call<T>(name: string, method: string, path: string, step: StepOptions): Promise<T> {
-      const headers: Record<string, string> = { ...step.headers };
-      if (step.token) headers.Authorization = `Bearer ${step.token}`;
-      if (step.body !== undefined) headers["Content-Type"] ??= "application/json";
-      const started = performance.now();
-      const res = await fetch(new URL(path, options.baseUrl), {
-        method,
-        headers,
-        ...(step.body === undefined ? {} : { body: step.body }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      const text = await res.text();
-      let trend = stepTrends.get(name);
-      if (!trend) {
-        trend = new Trend();
-        stepTrends.set(name, trend);
+      const reply = await http.request<T>(name, method, path, step);
+      // No response: the journey counts as an error (a timeout when it is one), not as failed.
+      if (reply.error !== undefined) throw reply.error;
+      if (!reply.ok) {
+        throw new JourneyFailure(`${name}: expected ${step.expect}, got ${reply.status} ${reply.text.slice(0, 300)}`);
       }
-      trend.record(performance.now() - started);
-      statusCodes[res.status] = (statusCodes[res.status] ?? 0) + 1;
-      if (res.status < 200 || res.status > 299) non2xx++;
-      if (res.status !== step.expect) {
-        throw new JourneyFailure(`${name}: expected ${step.expect}, got ${res.status} ${text.slice(0, 300)}`);
-      }
-      return (text ? JSON.parse(text) : null) as T;
+      return reply.body;
     },
     fail(reason: string): never {
       throw new JourneyFailure(reason);
@@ -124,6 +103,16 @@ export async function drive(options: DriveOptions): Promise<DriveResult> {
   await Promise.all(Array.from({ length: options.concurrency }, buyer));
   const seconds = (performance.now() - startedAt) / 1000;
 
+  // The responses of every step, by status (network errors are counted as the journeys' errors).
+  const statusCodes: Record<string, number> = {};
+  for (const stats of metrics.requests.values()) {
+    for (const [status, n] of Object.entries(stats.statuses)) {
+      if (status !== "error") statusCodes[status] = (statusCodes[status] ?? 0) + n;
+    }
+  }
+  const non2xx = Object.entries(statusCodes)
+    .filter(([status]) => Number(status) < 200 || Number(status) > 299)
+    .reduce((n, [, count]) => n + count, 0);
   const latency = summary(journeys);
   const result: DriveResult = {
     requestsPerSec: paid / seconds,
@@ -135,7 +124,11 @@ export async function drive(options: DriveOptions): Promise<DriveResult> {
     timeouts,
     statusCodes,
     durationSeconds: Math.round(seconds * 100) / 100,
-    steps: Object.fromEntries([...stepTrends].map(([name, t]) => [name, summary(t)])),
+    steps: Object.fromEntries(
+      [...metrics.requests]
+        .filter(([, s]) => s.latency.summary().count > 0)
+        .map(([name, s]) => [name, summary(s.latency)]),
+    ),
     failures,
   };
   return result;

@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { descendants, freePort, HOST, isAlive, killGroup, reapStragglers, waitForHealthy } from "./processes.ts";
-import type { StartedServer } from "./servers.ts";
+import type { StartedServer } from "./server.ts";
 import { benchVars, makeSecrets } from "./worker-config.ts";
 import type { Workspace } from "./workspace.ts";
 import { runWrangler, WRANGLER, wranglerEnv } from "./wrangler-cli.ts";

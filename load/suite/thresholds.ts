@@ -4,7 +4,7 @@
  * reports), and the thresholds it can state: latency percentiles read from the engine's histograms,
  * error rates, and exact counts.
  */
-import type { ScenarioContext } from "../lib/scenarios/context.ts";
+import type { ScenarioContext } from "../common/context.ts";
 import type { Metrics } from "./engine.ts";
 
 export interface SuiteContext extends ScenarioContext {

@@ -4,9 +4,7 @@
  * page), then one read of the order, which must be paid with its ticket. `--buyers` buyers in a
  * closed loop (each starts its next journey when the last ends), through Node's fetch.
  */
-import { drive } from "../drive.ts";
 import {
-  benchEvent,
   CHECKOUT_BODY,
   type CheckoutAnswer,
   isPaid,
@@ -15,8 +13,9 @@ import {
   pendingOrder,
   type Reservation,
   reservationBody,
-} from "./buyers.ts";
-import type { Scenario } from "./scenario.ts";
+} from "../../common/buyers.ts";
+import { drive } from "../drive.ts";
+import { benchEvent, type Scenario } from "../scenario.ts";
 
 export const reservationToPaid: Scenario = {
   name: "reservation-to-paid",
@@ -37,20 +36,18 @@ export const reservationToPaid: Scenario = {
           durationSeconds: phase.seconds,
           journey: async (step) => {
             const r = await step.call<Reservation>("reserve", "POST", `/v1/events/${event.id}/reservations`, {
-              body: reserve,
+              raw: reserve,
               expect: 201,
             });
             const answer = await step.call<CheckoutAnswer>("checkout", "POST", `/v1/reservations/${r.id}/checkout`, {
-              body: CHECKOUT_BODY,
+              raw: CHECKOUT_BODY,
               token: r.token,
               expect: 201,
             });
             const order = pendingOrder(answer);
             if (typeof order === "string") return step.fail(order);
-            await step.call("webhook", "POST", "/v1/webhooks/stripe", {
-              ...paidWebhook(ctx.webhookSecret, order),
-              expect: 200,
-            });
+            const { body, headers } = paidWebhook(ctx.webhookSecret, order);
+            await step.call("webhook", "POST", "/v1/webhooks/stripe", { raw: body, headers, expect: 200 });
             const view = await step.call<OrderView>("read order", "GET", `/v1/orders/${order.orderId}`, {
               token: order.orderToken,
               expect: 200,

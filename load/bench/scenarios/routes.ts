@@ -1,6 +1,6 @@
 /** One route repeated by autocannon: the floor, reservations, and diagnostics. */
-import { benchEvent, reservationBody } from "./buyers.ts";
-import { JSON_HEADERS, requestScenario, type Scenario } from "./scenario.ts";
+import { reservationBody } from "../../common/buyers.ts";
+import { benchEvent, JSON_HEADERS, requestScenario, type Scenario } from "../scenario.ts";
 
 export const healthz: Scenario = requestScenario(
   { name: "healthz", description: "GET /healthz: the floor (routing and middleware only)" },

@@ -9,18 +9,18 @@
  * Afterwards the event's audit log counts the orders paid, and a random sample of 20 is read back.
  */
 import { randomInt } from "node:crypto";
-import type { RequestSpec } from "../measure.ts";
 import {
-  benchEvent,
   isPaid,
   type OrderView,
   type PendingOrder,
   paidWebhook,
   pendingOrders,
   stripeSignature,
-} from "./buyers.ts";
-import type { ScenarioContext } from "./context.ts";
-import { preparedCount, requestLoad, type Scenario } from "./scenario.ts";
+} from "../../common/buyers.ts";
+import type { ScenarioContext } from "../../common/context.ts";
+import { auditEntries } from "../../common/events.ts";
+import type { RequestSpec } from "../measure.ts";
+import { benchEvent, preparedCount, requestLoad, type Scenario } from "../scenario.ts";
 
 const MAX_ORDERS = 3000;
 const WARMUP_ORDERS_PER_CONNECTION = 3;
@@ -109,7 +109,7 @@ export const webhooks: Scenario = {
     if (unpaidNow.length > 0) await new Promise((resolve) => setTimeout(resolve, IN_FLIGHT_GRACE_MS));
     const stillUnpaid = (await Promise.all(unpaidNow.map((o) => read(o as PendingOrder)))).filter((v) => !isPaid(v));
     const samplePaid = sample.length - stillUnpaid.length;
-    const ordersPaid = await countAudit(ctx, event.id, "order.paid");
+    const ordersPaid = (await auditEntries(ctx, event.id, "order.paid")).length;
     const summary = (r: PhaseRecord) => ({
       ordersPrepared: r.prepared,
       prepareSeconds: Math.round(r.prepareSeconds * 10) / 10,
@@ -137,21 +137,3 @@ export const webhooks: Scenario = {
     };
   },
 };
-
-/** Entries of one action in the event's audit log (paged, 200 at a time). */
-async function countAudit(ctx: ScenarioContext, eventId: string, action: string): Promise<number> {
-  let count = 0;
-  let cursor: string | null = null;
-  do {
-    const query = new URLSearchParams({ action, limit: "200", ...(cursor ? { cursor } : {}) });
-    const page: { entries: unknown[]; nextCursor: string | null } = await ctx.api(
-      "GET",
-      `/v1/events/${eventId}/audit?${query}`,
-      undefined,
-      { token: ctx.adminToken },
-    );
-    count += page.entries.length;
-    cursor = page.nextCursor;
-  } while (cursor);
-  return count;
-}

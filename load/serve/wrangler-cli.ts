@@ -7,18 +7,25 @@ import { closeSync, openSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { killGroup, tail } from "./processes.ts";
-import type { Workspace } from "./workspace.ts";
+import type { WorkerConfig } from "./worker-config.ts";
 
 const require = createRequire(import.meta.url);
 export const WRANGLER = path.join(path.dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
 /** For the build and the migrations, which take seconds. */
 const COMMAND_TIMEOUT_MS = 120_000;
 
+/** Where wrangler runs (a Workspace is one): the project root, the run's temp dir and the Worker's config. */
+export interface WranglerSite {
+  root: string;
+  dir: string;
+  config: Pick<WorkerConfig, "requiredSecrets" | "vars">;
+}
+
 /**
  * Env for wrangler: no telemetry, a placeholder `request.cf` in `wrangler dev` (no fetch from Cloudflare:
- * like `miniflare-server.ts`'s `cf: false`), and nothing from our environment shadowing the Worker's bindings.
+ * like `miniflare.ts`'s `cf: false`), and nothing from our environment shadowing the Worker's bindings.
  */
-export function wranglerEnv(workspace: Workspace, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function wranglerEnv(workspace: WranglerSite, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     WRANGLER_SEND_METRICS: "false",
@@ -40,7 +47,7 @@ export function killRunningWrangler(): void {
 
 /** Runs a wrangler command to completion, its output to `logFile`; throws with the log's tail on failure. */
 export async function runWrangler(
-  workspace: Workspace,
+  workspace: WranglerSite,
   args: string[],
   logFile: string,
   extraEnv: Record<string, string> = {},
