@@ -59,6 +59,26 @@ const RECHECK_MS = 5_000;
 /** How often messages D1 refused even on their own are tried again. */
 const POISON_RETRY_MS = 60_000;
 
+/**
+ * What an entry point does with its decision's D1 writes before it answers: nothing ("none"), send
+ * them and leave a failed send to the alarm ("best effort"), or send them and answer a failed send as
+ * a server fault ("must land").
+ */
+type Settle = "none" | "best effort" | "must land";
+
+/** `then` after a decision that went through (a mode, or one picked from its result); no settling after a refusal. */
+function ifOk<T extends { ok: boolean }>(
+  then: Settle | ((done: Extract<T, { ok: true }>) => Settle),
+): (result: T) => Settle {
+  return (result) => {
+    if (!result.ok) return "none";
+    return typeof then === "function" ? then(result as Extract<T, { ok: true }>) : then;
+  };
+}
+
+/** A new reservation is answered only once its D1 record exists, so a 201 can always be read back. */
+const newHoldMustLand = ifOk<Result<HeldPart>>((held) => (held.reservation !== null ? "must land" : "best effort"));
+
 export class TierInventory extends DurableObject<Env> {
   private readonly store: TierStore;
   private readonly outbox: Outbox;
@@ -90,166 +110,128 @@ export class TierInventory extends DurableObject<Env> {
   // ---- RPC: buyers' holds ----------------------------------------------------------------------
 
   async reserve(req: HoldRequest): Promise<Result<HeldPart>> {
-    if (!(await this.loaded(req.tierId, req.eventId))) return this.unknownTier(req.tierId);
-    const result = this.decide((now) => decideHold(this.ledger, req, now));
+    const result = await this.run(req.tierId, (now) => decideHold(this.ledger, req, now), newHoldMustLand, req.eventId);
     // A one-tier reservation refused for want of capacity is counted here; one across tiers is counted
     // once, by its lead, when the Worker learns that a tier refused it (countRefusal).
     if (req.header !== null && !result.ok && (result.code === "SOLD_OUT" || result.code === "SEAT_UNAVAILABLE")) {
       this.decide(() => this.store.countRefusal());
     }
-    // A new reservation is answered only once its D1 record exists, so a 201 can always be read back.
-    if (result.ok) await this.settleOrFail(result.reservation !== null);
     return result;
   }
 
   async activate(req: ActivateRequest): Promise<Result<HeldPart>> {
-    if (!(await this.loaded(req.tierId))) return this.unknownTier(req.tierId);
-    const result = this.decide((now) => activatePart(this.ledger, req, now));
-    if (result.ok) await this.settleOrFail(result.reservation !== null);
-    return result;
+    return this.run(req.tierId, (now) => activatePart(this.ledger, req, now), newHoldMustLand);
   }
 
   async follow(tierId: string, decision: LeadDecision): Promise<void> {
-    if (!(await this.loaded(tierId))) return;
-    this.decide((now) => followLead(this.ledger, decision, now));
-    await this.settle();
+    await this.run(tierId, (now) => followLead(this.ledger, decision, now), "best effort");
   }
 
   async extend(tierId: string, reservationId: string, ctx: RequestContext) {
-    if (!(await this.loaded(tierId))) return this.unknownTier(tierId);
-    const result = this.decide((now) =>
-      onActiveHeader(this.ledger, reservationId, now, (header) => extendHeader(this.ledger, header, now, ctx)),
+    return this.run(
+      tierId,
+      (now) => onActiveHeader(this.ledger, reservationId, now, (header) => extendHeader(this.ledger, header, now, ctx)),
+      "best effort",
     );
-    await this.settle();
-    return result;
   }
 
   async release(tierId: string, reservationId: string, ctx: RequestContext) {
-    if (!(await this.loaded(tierId))) return this.unknownTier(tierId);
-    const result = this.decide((now) =>
-      onActiveHeader(this.ledger, reservationId, now, (header) => releaseHeader(this.ledger, header, now, ctx), {
-        alreadyReleasedIsOk: true,
-      }),
+    return this.run(
+      tierId,
+      (now) =>
+        onActiveHeader(this.ledger, reservationId, now, (header) => releaseHeader(this.ledger, header, now, ctx), {
+          alreadyReleasedIsOk: true,
+        }),
+      "best effort",
     );
-    await this.settle();
-    return result;
   }
 
   // ---- RPC: checkout and sale --------------------------------------------------------------------
 
   async startCheckout(req: CheckoutRequest): Promise<Result<{ order: OrderRow; created: boolean }>> {
-    if (!(await this.loaded(req.tierId))) return this.unknownTier(req.tierId);
-    const result = this.decide((now) => startCheckout(this.ledger, req, now));
-    if (result.ok) await this.settleOrFail(result.created);
-    return result;
+    return this.run(
+      req.tierId,
+      (now) => startCheckout(this.ledger, req, now),
+      ifOk((opened) => (opened.created ? "must land" : "best effort")),
+    );
   }
 
   async attachSession(tierId: string, orderId: string, session: { id: string; url: string | null }) {
-    if (!(await this.loaded(tierId))) return this.unknownTier(tierId);
-    const result = this.decide((now) => attachSession(this.ledger, orderId, session, now));
-    if (result.ok) await this.settleOrFail(true);
-    return result;
+    return this.run(tierId, (now) => attachSession(this.ledger, orderId, session, now), ifOk("must land"));
   }
 
   async claimFulfilment(tierId: string, orderId: string) {
-    if (!(await this.loaded(tierId))) return this.unknownTier(tierId);
-    return this.decide((now) => claimFulfilment(this.ledger, orderId, now));
+    return this.run(tierId, (now) => claimFulfilment(this.ledger, orderId, now), "none");
   }
 
   async sell(req: SellRequest): Promise<Result<{ late: boolean }>> {
-    if (!(await this.loaded(req.tierId))) return this.unknownTier(req.tierId);
-    const result = this.decide((now) => sellPart(this.ledger, req, now));
-    if (result.ok) await this.settleOrFail(true);
-    return result;
+    return this.run(req.tierId, (now) => sellPart(this.ledger, req, now), ifOk("must land"));
   }
 
   async unsell(tierId: string, reservationId: string, ticketIds: string[]): Promise<void> {
-    if (!(await this.loaded(tierId))) return;
-    this.decide((now) => unsellPart(this.ledger, reservationId, ticketIds, now));
-    await this.settleOrFail(true);
+    await this.run(tierId, (now) => unsellPart(this.ledger, reservationId, ticketIds, now), "must land");
   }
 
   async completeOrder(req: CompleteRequest): Promise<Result<{ order: OrderRow }>> {
-    if (!(await this.loaded(req.tierId))) return this.unknownTier(req.tierId);
-    const result = this.decide((now) => completeOrder(this.ledger, req, now));
-    if (result.ok) await this.settleOrFail(true);
-    return result;
+    return this.run(req.tierId, (now) => completeOrder(this.ledger, req, now), ifOk("must land"));
   }
 
   async cancelCheckout(tierId: string, orderId: string, status: "expired" | "canceled", ctx: RequestContext) {
-    if (!(await this.loaded(tierId))) return this.unknownTier(tierId);
-    const result = this.decide((now) => cancelCheckout(this.ledger, orderId, status, ctx, now));
-    if (result.ok) await this.settleOrFail(true);
-    return result;
+    return this.run(tierId, (now) => cancelCheckout(this.ledger, orderId, status, ctx, now), ifOk("must land"));
   }
 
   /** The refund is attempted before answering, and retried by the alarm until Stripe answers. */
   async refusePayment(req: RefusePaymentRequest): Promise<Result<{ order: OrderRow }>> {
-    if (!(await this.loaded(req.tierId))) return this.unknownTier(req.tierId);
-    const result = this.decide((now) => refusePayment(this.ledger, req, now));
+    const result = await this.run(req.tierId, (now) => refusePayment(this.ledger, req, now), ifOk("must land"));
     if (!result.ok) return result;
-    await this.settleOrFail(true);
     await this.runTasks();
     return { ok: true, order: this.store.order(req.orderId) ?? result.order };
   }
 
   /** A reservation across tiers that this tier leads was refused for want of capacity (for the stats). */
   async countRefusal(tierId: string): Promise<void> {
-    if (!(await this.loaded(tierId))) return;
-    this.decide(() => this.store.countRefusal());
+    await this.run(tierId, () => this.store.countRefusal(), "none");
   }
 
   // ---- RPC: refunds and disputes -----------------------------------------------------------------
 
   async refundTickets(req: RefundTicketsRequest): Promise<Result<{ returned: number }>> {
-    if (!(await this.loaded(req.tierId))) return this.unknownTier(req.tierId);
-    const result = this.decide((now) => refundTickets(this.ledger, req, now));
-    if (result.ok) await this.settleOrFail(true);
-    return result;
+    return this.run(req.tierId, (now) => refundTickets(this.ledger, req, now), ifOk("must land"));
   }
 
   async recordRefund(req: RecordRefundRequest): Promise<Result<{ order: OrderRow }>> {
-    if (!(await this.loaded(req.tierId))) return this.unknownTier(req.tierId);
-    const result = this.decide((now) => recordRefund(this.ledger, req, now));
-    if (result.ok) await this.settleOrFail(true);
-    return result;
+    return this.run(req.tierId, (now) => recordRefund(this.ledger, req, now), ifOk("must land"));
   }
 
   async flagDispute(req: DisputeRequest, ctx: RequestContext): Promise<Result<{ order: OrderRow }>> {
-    if (!(await this.loaded(req.tierId))) return this.unknownTier(req.tierId);
-    const result = this.decide((now) => flagDispute(this.ledger, req, ctx, now));
-    if (result.ok) await this.settleOrFail(true);
-    return result;
+    return this.run(req.tierId, (now) => flagDispute(this.ledger, req, ctx, now), ifOk("must land"));
   }
 
   // ---- RPC: reads and organiser changes ---------------------------------------------------------
 
   /** The counters as they stand (for the organiser's stats; no outbox send, no seat list). */
   async counters(tierId: string): Promise<Result<TierCounters>> {
-    if (!(await this.loaded(tierId))) return this.unknownTier(tierId);
-    return { ok: true, ...this.store.counters() };
+    return this.known(tierId, () => ({ ok: true as const, ...this.store.counters() }));
   }
 
   async snapshot(tierId: string): Promise<Result<TierSnapshot>> {
-    if (!(await this.loaded(tierId))) return this.unknownTier(tierId);
-    const state = this.ledger.state(true);
-    return {
-      ok: true,
-      tier: state.row,
-      currency: state.currency,
-      held: state.held,
-      sold: state.sold,
-      available: state.row.capacity - state.held - state.sold,
-      seats: state.row.kind === "seated" ? this.store.seatStates() : null,
-      now: Date.now(),
-    };
+    return this.known(tierId, () => {
+      const state = this.ledger.state(true);
+      return {
+        ok: true as const,
+        tier: state.row,
+        currency: state.currency,
+        held: state.held,
+        sold: state.sold,
+        available: state.row.capacity - state.held - state.sold,
+        seats: state.row.kind === "seated" ? this.store.seatStates() : null,
+        now: Date.now(),
+      };
+    });
   }
 
   async updateTier(req: UpdateTierRequest): Promise<Result<{ tier: TierRow }>> {
-    if (!(await this.loaded(req.tierId))) return this.unknownTier(req.tierId);
-    const result = this.decide((now) => updateTier(this.ledger, req, now));
-    if (result.ok) await this.settle();
-    return result;
+    return this.run(req.tierId, (now) => updateTier(this.ledger, req, now), ifOk("best effort"));
   }
 
   /**
@@ -267,20 +249,21 @@ export class TierInventory extends DurableObject<Env> {
       refusals: number;
     }>
   > {
-    if (!(await this.loaded(tierId))) return this.unknownTier(tierId);
-    // Send what is queued first, so that D1 can be compared with these counters.
-    await this.settle();
-    const { capacity, held, sold, refusals } = this.store.counters();
-    return {
-      ok: true,
-      held,
-      heldByHolds: this.store.heldByHolds(),
-      sold,
-      capacity,
-      outboxPending: this.outbox.pending(),
-      outboxPoisoned: this.outbox.poisoned(),
-      refusals,
-    };
+    return this.known(tierId, async () => {
+      // Send what is queued first, so that D1 can be compared with these counters.
+      await this.settle();
+      const { capacity, held, sold, refusals } = this.store.counters();
+      return {
+        ok: true as const,
+        held,
+        heldByHolds: this.store.heldByHolds(),
+        sold,
+        capacity,
+        outboxPending: this.outbox.pending(),
+        outboxPoisoned: this.outbox.poisoned(),
+        refusals,
+      };
+    });
   }
 
   // ---- alarm: expiry and outbox retries --------------------------------------------------------
@@ -358,6 +341,34 @@ export class TierInventory extends DurableObject<Env> {
   }
 
   // ---- plumbing -------------------------------------------------------------------------------
+
+  /**
+   * How the entry points that only read open (and `run`, for those that decide; `leadDecision` answers
+   * null instead): the object must know `tierId` (and, given `eventId`, the tier must be that event's),
+   * or the call is refused NOT_FOUND and `then` never runs.
+   */
+  private async known<T>(tierId: string, then: () => T | Promise<T>, eventId?: string): Promise<T | Refusal> {
+    if (!(await this.loaded(tierId, eventId))) return this.unknownTier(tierId);
+    return then();
+  }
+
+  /**
+   * An entry point that decides: once the tier is known (else NOT_FOUND, as in `known`), `decision` as
+   * one decision, then the outbox and the alarm settled as `settle` says of its result.
+   */
+  private async run<T>(
+    tierId: string,
+    decision: (now: number) => T,
+    settle: Settle | ((result: T) => Settle),
+    eventId?: string,
+  ): Promise<T | Refusal> {
+    if (!(await this.loaded(tierId, eventId))) return this.unknownTier(tierId);
+    const result = this.decide(decision);
+    const mode = typeof settle === "function" ? settle(result) : settle;
+    // Straight after the decision, in the same turn (see `settle`).
+    if (mode !== "none") await this.settleOrFail(mode === "must land");
+    return result;
+  }
 
   /** One decision: synchronous over the object's SQLite, all or nothing. */
   private decide<T>(decision: (now: number) => T): T {
