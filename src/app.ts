@@ -14,6 +14,7 @@ import { checkinRoutes } from "./routes/checkins";
 import { eventOrderRoutes } from "./routes/event-orders";
 import { eventRoutes } from "./routes/events";
 import { health } from "./routes/health";
+import type { Routes } from "./routes/operation";
 import { orderRoutes } from "./routes/orders";
 import { organiserReportRoutes } from "./routes/organiser-reports";
 import { refundRoutes } from "./routes/refunds";
@@ -25,7 +26,7 @@ import { webhookRoutes } from "./routes/webhooks";
 const MAX_BODY_BYTES = 64 * 1024;
 /** Stripe's events are larger than any request of ours; refusing one it sent would make it retry for days. */
 const MAX_WEBHOOK_BYTES = 1024 * 1024;
-/** 500 offline scans (API.md's batch limit) take about 125 KiB, more than the general limit. */
+/** 500 offline scans (docs/api.md's batch limit) take about 125 KiB, more than the general limit. */
 const MAX_BATCH_BYTES = 256 * 1024;
 
 const limit = (maxSize: number) =>
@@ -50,7 +51,9 @@ function allowedOrigin(origin: string, allowed: string): string | null {
   return list.includes(origin) ? origin : null;
 }
 
-export const app = new Hono<{ Bindings: Env }>()
+export const app = new Hono<{ Bindings: Env }>();
+
+app
   .use(requestContext())
   .use(
     "/v1/*",
@@ -62,23 +65,29 @@ export const app = new Hono<{ Bindings: Env }>()
       maxAge: 600,
     }),
   )
-  .use((c, next) => (largerBodyLimits[c.req.path] ?? apiBodyLimit)(c, next))
-  .route("/", health)
-  .route("/", openApiRoutes)
-  .route("/", checkoutPages)
-  .route("/", scanPage)
-  .route("/", eventRoutes)
-  .route("/", tierRoutes)
-  .route("/", availabilityRoutes)
-  .route("/", auditRoutes)
-  .route("/", reservationRoutes)
-  .route("/", orderRoutes)
-  .route("/", refundRoutes)
-  .route("/", eventOrderRoutes)
-  .route("/", organiserReportRoutes)
-  .route("/", webhookRoutes)
-  .route("/", scannerRoutes)
-  .route("/", checkinRoutes)
+  .use((c, next) => (largerBodyLimits[c.req.path] ?? apiBodyLimit)(c, next));
+
+/** Every route of the service, each an operation of the OpenAPI document. */
+const ROUTES: readonly Routes[] = [
+  health,
+  checkoutPages,
+  scanPage,
+  eventRoutes,
+  tierRoutes,
+  availabilityRoutes,
+  auditRoutes,
+  reservationRoutes,
+  orderRoutes,
+  refundRoutes,
+  eventOrderRoutes,
+  organiserReportRoutes,
+  webhookRoutes,
+  scannerRoutes,
+  checkinRoutes,
+];
+for (const routes of [...ROUTES, openApiRoutes(ROUTES.flatMap((r) => r.operations))]) app.route("/", routes.app);
+
+app
   .notFound((c) => problem(c, new ApiError("NOT_FOUND", `No route ${c.req.method} ${c.req.path}`)))
   .onError((error, c) =>
     error instanceof ApiError ? problem(c, error) : internalProblem(c, error, c.get("requestId")),

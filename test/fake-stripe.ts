@@ -6,6 +6,7 @@
 import { exports } from "cloudflare:workers";
 import Stripe from "stripe";
 import { vi } from "vitest";
+import { expectDocumented } from "./openapi-check";
 
 export const WEBHOOK_SECRET = "whsec_test_secret";
 
@@ -279,10 +280,13 @@ export async function signature(payload: string, options: { secret?: string; tim
 export async function deliver(event: unknown, options: { signature?: string | null; body?: string } = {}) {
   const body = options.body ?? JSON.stringify(event);
   const sig = options.signature === undefined ? await signature(JSON.stringify(event)) : options.signature;
-  const res = await exports.default.fetch("http://boxoffice.test/v1/webhooks/stripe", {
+  const url = "http://boxoffice.test/v1/webhooks/stripe";
+  const res = await exports.default.fetch(url, {
     method: "POST",
     headers: { "Content-Type": "application/json", ...(sig === null ? {} : { "Stripe-Signature": sig }) },
     body,
   });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  const answer = (await res.json()) as Record<string, unknown>;
+  await expectDocumented("POST", url, res.status, res.headers.get("Content-Type") ?? "", answer);
+  return { status: res.status, body: answer };
 }

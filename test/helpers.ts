@@ -1,4 +1,5 @@
 import { exports } from "cloudflare:workers";
+import { expectDocumented } from "./openapi-check";
 
 export const ADMIN_TOKEN = "test-admin-token";
 const BASE = "http://boxoffice.test";
@@ -28,7 +29,11 @@ export async function api<T = any>(method: string, path: string, options: CallOp
   }
   const res = await exports.default.fetch(`${BASE}${path}`, { method, headers, body });
   const text = await res.text();
-  return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as T };
+  const type = res.headers.get("Content-Type") ?? "";
+  // JSON (and problem+json) is parsed; a page for people (HTML, CSV) is its text.
+  const parsed = !text ? null : type.includes("json") ? JSON.parse(text) : text;
+  await expectDocumented(method, `${BASE}${path}`, res.status, type, parsed);
+  return { status: res.status, headers: res.headers, body: parsed as T };
 }
 
 export interface TierSpec {

@@ -4,7 +4,7 @@
  * fault and is answered `500 INTERNAL` (see `src/app.ts`).
  */
 
-/** Every error code of the public contract (API.md), with its HTTP status. */
+/** Every error code of the public contract (docs/api.md), with its HTTP status. */
 export const ERROR_STATUS = {
   INVALID_INPUT: 400,
   INVALID_JSON: 400,
@@ -30,10 +30,10 @@ export const ERROR_STATUS = {
   WRONG_EVENT: 403,
   TICKET_VOID: 410,
   ALREADY_CHECKED_IN: 409,
-  /** Ours (API.md is silent): an exit scan for a ticket that is not inside. */
+  /** Ours (docs/api.md is silent): an exit scan for a ticket that is not inside. */
   NOT_CHECKED_IN: 409,
   REFUND_FAILED: 502,
-  /** Ours (API.md is silent): a refund of an order that was never paid. */
+  /** Ours (docs/api.md is silent): a refund of an order that was never paid. */
   ORDER_NOT_PAID: 409,
   INTERNAL: 500,
 } as const;

@@ -4,7 +4,7 @@
  * amount in a unit Stripe does not charge. Refused when the organiser sets a price (event and tier
  * creation, tier PATCH) and again at checkout, before the order opens; otherwise the buyer would meet
  * it as a reservation stuck in `checkout`. Amounts are integer minor units, currencies lowercase ISO
- * 4217 (API.md). Pure: no I/O.
+ * 4217 (docs/api.md). Pure: no I/O.
  *
  * Source of every number: Stripe, "Supported currencies", https://docs.stripe.com/currencies, read as
  * stored copies of the page (the search tool has no live web; it gave two copies, not the page itself):

@@ -1,5 +1,5 @@
 /**
- * `Idempotency-Key` on POSTs that create something (API.md). The first request with a key claims
+ * `Idempotency-Key` on POSTs that create something (docs/api.md). The first request with a key claims
  * it with one atomic upsert; a retry with the same body gets the stored answer back with
  * `Idempotent-Replayed: true`, one with another body `422 IDEMPOTENCY_KEY_REUSED`, and one that
  * arrives while the first is still running `409 IDEMPOTENCY_KEY_IN_USE`. Keys live 24 hours.
@@ -37,7 +37,7 @@ const KEY_FORMAT = /^[\x20-\x7e]{1,255}$/;
 
 /**
  * The credential a key belongs to. Calls without a credential are scoped by their `sessionId`
- * (API.md); without either, the key alone is the scope, so such clients should use random keys.
+ * (docs/api.md); without either, the key alone is the scope, so such clients should use random keys.
  */
 function scopeOf(token: string | null, body: string): string {
   if (token !== null) return `token:${token}`;

@@ -1,5 +1,5 @@
-import { Hono } from "hono";
 import { html } from "hono/html";
+import { operation, Routes } from "../routes/operation";
 
 /**
  * Where Stripe returns a buyer whose shop gave no `successUrl`/`cancelUrl`: plain pages that say
@@ -10,8 +10,26 @@ const page = (title: string, body: ReturnType<typeof html>) =>
 <title>${title}</title><style>body{font:16px system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}
 code{background:#f3f3f3;padding:.1rem .3rem;border-radius:.2rem}</style></head><body>${body}</body></html>`;
 
-export const checkoutPages = new Hono<{ Bindings: Env }>()
-  .get("/checkout/complete", (c) => {
+const complete = operation({
+  method: "get",
+  path: "/checkout/complete",
+  summary: "Where Stripe returns a buyer who paid",
+  auth: "none",
+  page: true,
+  responses: { 200: { description: "An HTML page", contentType: "text/html" } },
+});
+
+const canceled = operation({
+  method: "get",
+  path: "/checkout/canceled",
+  summary: "Where Stripe returns a buyer who cancelled",
+  auth: "none",
+  page: true,
+  responses: { 200: { description: "An HTML page", contentType: "text/html" } },
+});
+
+export const checkoutPages = new Routes()
+  .on(complete, (c) => {
     const order = c.req.query("order") ?? "";
     return c.html(
       page(
@@ -21,7 +39,7 @@ export const checkoutPages = new Hono<{ Bindings: Env }>()
       ),
     );
   })
-  .get("/checkout/canceled", (c) =>
+  .on(canceled, (c) =>
     c.html(
       page(
         "Checkout canceled",

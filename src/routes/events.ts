@@ -1,4 +1,3 @@
-import { Hono } from "hono";
 import { addTier, createEvent, getEvent } from "../domain/catalog/events";
 import { readBody, readParam } from "../lib/validate";
 import { organiserOnly } from "../middleware/auth";
@@ -6,22 +5,54 @@ import { auditContext } from "../middleware/context";
 import { idempotency } from "../middleware/idempotency";
 import { idOf } from "../schemas/common";
 import { EventInput, TierInput } from "../schemas/events";
+import { Event, Tier } from "./bodies";
+import { operation, Routes } from "./operation";
 import { eventView, tierView } from "./views";
 
-const eventId = idOf("evt");
+const params = { eventId: idOf("evt") };
 
-export const eventRoutes = new Hono<{ Bindings: Env }>()
-  .post("/v1/events", organiserOnly(), idempotency(), async (c) => {
-    const input = await readBody(c, EventInput);
+const create = operation({
+  method: "post",
+  path: "/v1/events",
+  summary: "Create an event with its tiers",
+  auth: "organiser",
+  body: EventInput,
+  idempotent: true,
+  responses: { 201: { description: "The event", body: Event } },
+});
+
+const read = operation({
+  method: "get",
+  path: "/v1/events/:eventId",
+  summary: "An event with its tiers",
+  auth: "none",
+  params,
+  responses: { 200: { description: "The event", body: Event } },
+});
+
+const addOne = operation({
+  method: "post",
+  path: "/v1/events/:eventId/tiers",
+  summary: "Add a tier",
+  auth: "organiser",
+  params,
+  body: TierInput,
+  idempotent: true,
+  responses: { 201: { description: "The tier", body: Tier } },
+});
+
+export const eventRoutes = new Routes()
+  .on(create, organiserOnly(), idempotency(), async (c) => {
+    const input = await readBody(c, create.body);
     const { event, tiers } = await createEvent(c.get("db"), input, auditContext(c));
     return c.json(eventView(event, tiers), 201);
   })
-  .get("/v1/events/:eventId", async (c) => {
-    const { event, tiers } = await getEvent(c.get("db"), readParam(c, "eventId", eventId));
+  .on(read, async (c) => {
+    const { event, tiers } = await getEvent(c.get("db"), readParam(c, "eventId", read.params.eventId));
     return c.json(eventView(event, tiers));
   })
-  .post("/v1/events/:eventId/tiers", organiserOnly(), idempotency(), async (c) => {
-    const id = readParam(c, "eventId", eventId);
-    const input = await readBody(c, TierInput);
+  .on(addOne, organiserOnly(), idempotency(), async (c) => {
+    const id = readParam(c, "eventId", addOne.params.eventId);
+    const input = await readBody(c, addOne.body);
     return c.json(tierView(await addTier(c.get("db"), id, input, auditContext(c))), 201);
   });

@@ -1,3 +1,12 @@
-import { Hono } from "hono";
+import { Health } from "./bodies";
+import { operation, Routes } from "./operation";
 
-export const health = new Hono<{ Bindings: Env }>().get("/healthz", (c) => c.json({ ok: true }));
+const liveness = operation({
+  method: "get",
+  path: "/healthz",
+  summary: "Liveness",
+  auth: "none",
+  responses: { 200: { description: "Up", body: Health } },
+});
+
+export const health = new Routes().on(liveness, (c) => c.json({ ok: true }));

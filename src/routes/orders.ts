@@ -1,4 +1,3 @@
-import { Hono } from "hono";
 import { authorizedOrder, checkout, ticketsOfOrder } from "../domain/sales/orders";
 import { authorizedReservation } from "../domain/sales/reservations";
 import { readBody, readParam } from "../lib/validate";
@@ -7,21 +6,47 @@ import { auditContext } from "../middleware/context";
 import { idempotency } from "../middleware/idempotency";
 import { idOf } from "../schemas/common";
 import { CheckoutInput } from "../schemas/orders";
+import { Checkout, Order } from "./bodies";
+import { operation, Routes } from "./operation";
 import { checkoutView, orderView } from "./views";
 
-export const orderRoutes = new Hono<{ Bindings: Env }>()
-  .post("/v1/reservations/:id/checkout", idempotency(), async (c) => {
-    const reservation = await authorizedReservation(c.get("db"), readParam(c, "id", idOf("rsv")), bearerToken(c));
-    const input = await readBody(c, CheckoutInput);
+const open = operation({
+  method: "post",
+  path: "/v1/reservations/:id/checkout",
+  summary: "Open the order and its Stripe Checkout Session (a free order is paid at once)",
+  auth: "reservation",
+  params: { id: idOf("rsv") },
+  body: CheckoutInput,
+  idempotent: true,
+  responses: {
+    201: { description: "The order, opened", body: Checkout },
+    200: { description: "The same order, asked again", body: Checkout },
+  },
+  errors: ["RESERVATION_EXPIRED", "RESERVATION_NOT_ACTIVE", "SOLD_OUT", "SEAT_UNAVAILABLE"],
+});
+
+const read = operation({
+  method: "get",
+  path: "/v1/orders/:orderId",
+  summary: "An order with its tickets",
+  auth: "order or organiser",
+  params: { orderId: idOf("ord") },
+  responses: { 200: { description: "The order", body: Order } },
+});
+
+export const orderRoutes = new Routes()
+  .on(open, idempotency(), async (c) => {
+    const reservation = await authorizedReservation(c.get("db"), readParam(c, "id", open.params.id), bearerToken(c));
+    const input = await readBody(c, open.body);
     const origin = new URL(c.req.url).origin;
     const checkedOut = await checkout(c.env, c.get("db"), reservation, input, origin, auditContext(c));
     return c.json(checkoutView(checkedOut), checkedOut.created ? 201 : 200);
   })
-  .get("/v1/orders/:orderId", async (c) => {
+  .on(read, async (c) => {
     const token = bearerToken(c);
     const order = await authorizedOrder(
       c.get("db"),
-      readParam(c, "orderId", idOf("ord")),
+      readParam(c, "orderId", read.params.orderId),
       token,
       await isOrganiser(c, token),
     );

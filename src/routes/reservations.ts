@@ -1,4 +1,3 @@
-import { Hono } from "hono";
 import {
   authorizedReservation,
   createReservation,
@@ -11,27 +10,70 @@ import { auditContext } from "../middleware/context";
 import { idempotency } from "../middleware/idempotency";
 import { idOf } from "../schemas/common";
 import { ReservationInput } from "../schemas/reservations";
+import { Reservation } from "./bodies";
+import { operation, Routes } from "./operation";
 import { reservationView } from "./views";
 
-const reservationId = idOf("rsv");
+const params = { id: idOf("rsv") };
 
-export const reservationRoutes = new Hono<{ Bindings: Env }>()
-  .post("/v1/events/:eventId/reservations", idempotency(), async (c) => {
-    const eventId = readParam(c, "eventId", idOf("evt"));
-    const input = await readBody(c, ReservationInput);
+const hold = operation({
+  method: "post",
+  path: "/v1/events/:eventId/reservations",
+  summary: "Hold tickets across tiers (all or nothing)",
+  auth: "none",
+  params: { eventId: idOf("evt") },
+  body: ReservationInput,
+  idempotent: true,
+  responses: { 201: { description: "The reservation, with its token", body: Reservation } },
+  errors: ["TOO_MANY_TICKETS", "SOLD_OUT", "SEAT_UNAVAILABLE", "DUPLICATE_RESERVATION", "SALES_CLOSED"],
+});
+
+const read = operation({
+  method: "get",
+  path: "/v1/reservations/:id",
+  summary: "A reservation",
+  auth: "reservation",
+  params,
+  responses: { 200: { description: "The reservation", body: Reservation } },
+});
+
+const extend = operation({
+  method: "post",
+  path: "/v1/reservations/:id/extend",
+  summary: "Extend the hold",
+  auth: "reservation",
+  params,
+  responses: { 200: { description: "The reservation, with its new expiry", body: Reservation } },
+  errors: ["EXTENSION_LIMIT", "RESERVATION_EXPIRED", "RESERVATION_NOT_ACTIVE"],
+});
+
+const release = operation({
+  method: "delete",
+  path: "/v1/reservations/:id",
+  summary: "Release the hold (releasing again answers the same)",
+  auth: "reservation",
+  params,
+  responses: { 200: { description: "The reservation, released", body: Reservation } },
+  errors: ["RESERVATION_EXPIRED", "RESERVATION_NOT_ACTIVE"],
+});
+
+export const reservationRoutes = new Routes()
+  .on(hold, idempotency(), async (c) => {
+    const eventId = readParam(c, "eventId", hold.params.eventId);
+    const input = await readBody(c, hold.body);
     const seed = c.get("idempotencySeed");
     const { reservation, token } = await createReservation(c.env, c.get("db"), eventId, input, seed, auditContext(c));
     return c.json(reservationView(reservation, Date.now(), token), 201);
   })
-  .get("/v1/reservations/:id", async (c) => {
-    const row = await authorizedReservation(c.get("db"), readParam(c, "id", reservationId), bearerToken(c));
+  .on(read, async (c) => {
+    const row = await authorizedReservation(c.get("db"), readParam(c, "id", read.params.id), bearerToken(c));
     return c.json(reservationView(row, Date.now()));
   })
-  .post("/v1/reservations/:id/extend", async (c) => {
-    const row = await authorizedReservation(c.get("db"), readParam(c, "id", reservationId), bearerToken(c));
+  .on(extend, async (c) => {
+    const row = await authorizedReservation(c.get("db"), readParam(c, "id", extend.params.id), bearerToken(c));
     return c.json(reservationView(await extendReservation(c.env, row, auditContext(c)), Date.now()));
   })
-  .delete("/v1/reservations/:id", async (c) => {
-    const row = await authorizedReservation(c.get("db"), readParam(c, "id", reservationId), bearerToken(c));
+  .on(release, async (c) => {
+    const row = await authorizedReservation(c.get("db"), readParam(c, "id", release.params.id), bearerToken(c));
     return c.json(reservationView(await releaseReservation(c.env, row, auditContext(c)), Date.now()));
   });

@@ -1,14 +1,26 @@
-import { Hono } from "hono";
 import { updateTier } from "../domain/catalog/tiers";
 import { readBody, readParam } from "../lib/validate";
 import { organiserOnly } from "../middleware/auth";
 import { auditContext } from "../middleware/context";
 import { idOf } from "../schemas/common";
 import { TierPatch } from "../schemas/events";
+import { Tier } from "./bodies";
+import { operation, Routes } from "./operation";
 import { tierView } from "./views";
 
-export const tierRoutes = new Hono<{ Bindings: Env }>().patch("/v1/tiers/:tierId", organiserOnly(), async (c) => {
-  const tierId = readParam(c, "tierId", idOf("tier"));
-  const patch = await readBody(c, TierPatch);
+const change = operation({
+  method: "patch",
+  path: "/v1/tiers/:tierId",
+  summary: "Change a tier (capacity never below what is sold and held)",
+  auth: "organiser",
+  params: { tierId: idOf("tier") },
+  body: TierPatch,
+  responses: { 200: { description: "The tier", body: Tier } },
+  errors: ["CAPACITY_BELOW_COMMITTED"],
+});
+
+export const tierRoutes = new Routes().on(change, organiserOnly(), async (c) => {
+  const tierId = readParam(c, "tierId", change.params.tierId);
+  const patch = await readBody(c, change.body);
   return c.json(tierView(await updateTier(c.env, tierId, patch, auditContext(c))));
 });

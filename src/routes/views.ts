@@ -1,5 +1,6 @@
-/** The API's response shapes (API.md), built from stored rows in one place. */
+/** The API's answers (docs/api.md), built from stored rows in one place; their shapes are bodies.ts. */
 
+import type { z } from "zod";
 import { statusAt } from "../db/reservation-status";
 import type {
   AuditRow,
@@ -13,8 +14,9 @@ import type {
 } from "../db/schema";
 import type { CheckinAnswer } from "../domain/door/check-in";
 import { toIso, toIsoOrNull } from "../lib/time";
+import type { AuditEntry, Checkin, Checkout, Event, Order, Refund, Reservation, Scanner, Ticket, Tier } from "./bodies";
 
-export function tierView(t: TierRow) {
+export function tierView(t: TierRow): z.output<typeof Tier> {
   return {
     id: t.id,
     eventId: t.eventId,
@@ -34,7 +36,7 @@ export function tierView(t: TierRow) {
   };
 }
 
-export function eventView(e: EventRow, tiers: TierRow[]) {
+export function eventView(e: EventRow, tiers: TierRow[]): z.output<typeof Event> {
   return {
     id: e.id,
     name: e.name,
@@ -48,7 +50,7 @@ export function eventView(e: EventRow, tiers: TierRow[]) {
   };
 }
 
-export function reservationView(r: ReservationRow, now: number, token?: string) {
+export function reservationView(r: ReservationRow, now: number, token?: string): z.output<typeof Reservation> {
   return {
     id: r.id,
     eventId: r.eventId,
@@ -62,16 +64,15 @@ export function reservationView(r: ReservationRow, now: number, token?: string) 
   };
 }
 
-export function checkinView(a: CheckinAnswer) {
-  return {
-    result: a.result,
-    ticket: ticketView(a.ticket),
-    ...(a.result === "admitted" ? { checkedInAt: toIso(a.ticket.checkedInAt ?? a.at) } : { exitedAt: toIso(a.at) }),
-    firstCheckedInAt: toIsoOrNull(a.ticket.firstCheckedInAt),
-  };
+export function checkinView(a: CheckinAnswer): z.output<typeof Checkin> {
+  const ticket = ticketView(a.ticket);
+  const firstCheckedInAt = toIsoOrNull(a.ticket.firstCheckedInAt);
+  return a.result === "admitted"
+    ? { result: a.result, ticket, checkedInAt: toIso(a.ticket.checkedInAt ?? a.at), firstCheckedInAt }
+    : { result: a.result, ticket, exitedAt: toIso(a.at), firstCheckedInAt };
 }
 
-export function auditView(a: AuditRow) {
+export function auditView(a: AuditRow): z.output<typeof AuditEntry> {
   return {
     id: a.id,
     at: toIso(a.at),
@@ -85,7 +86,7 @@ export function auditView(a: AuditRow) {
   };
 }
 
-export function ticketView(t: TicketRow) {
+export function ticketView(t: TicketRow): z.output<typeof Ticket> {
   return { id: t.id, tierId: t.tierId, ...(t.seat ? { seat: t.seat } : {}), code: t.code, status: t.status };
 }
 
@@ -93,7 +94,11 @@ export function ticketView(t: TicketRow) {
  * The answer to a checkout: a free order is paid at once and comes with its tickets; a paid one with
  * the Checkout Session to pay it in.
  */
-export function checkoutView(c: { order: OrderRow; orderToken: string; tickets: TicketRow[] | null }) {
+export function checkoutView(c: {
+  order: OrderRow;
+  orderToken: string;
+  tickets: TicketRow[] | null;
+}): z.output<typeof Checkout> {
   const { order } = c;
   if (c.tickets !== null) {
     return { orderId: order.id, orderToken: c.orderToken, status: order.status, tickets: c.tickets.map(ticketView) };
@@ -110,7 +115,7 @@ export function checkoutView(c: { order: OrderRow; orderToken: string; tickets: 
 }
 
 /** An order and its tickets (in ticket id order). */
-export function orderView(order: OrderRow, tickets: TicketRow[]) {
+export function orderView(order: OrderRow, tickets: TicketRow[]): z.output<typeof Order> {
   return {
     id: order.id,
     eventId: order.eventId,
@@ -130,7 +135,7 @@ export function orderView(order: OrderRow, tickets: TicketRow[]) {
   };
 }
 
-export function refundView(r: RefundRow) {
+export function refundView(r: RefundRow): z.output<typeof Refund> {
   return {
     id: r.id,
     orderId: r.orderId,
@@ -146,7 +151,7 @@ export function refundView(r: RefundRow) {
   };
 }
 
-export function scannerView(s: ScannerRow) {
+export function scannerView(s: ScannerRow): z.output<typeof Scanner> {
   return {
     id: s.id,
     eventId: s.eventId,

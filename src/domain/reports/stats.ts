@@ -1,5 +1,5 @@
 /**
- * The organiser's live numbers for an event (API.md, Stats). Capacity, held and sold come from each
+ * The organiser's live numbers for an event (docs/api.md, Stats). Capacity, held and sold come from each
  * tier's object (the only place they are decided); everything else from D1.
  */
 import { and, eq, sql } from "drizzle-orm";

@@ -1,5 +1,5 @@
 /**
- * The inventory invariants of API.md, checked against the tier objects and D1 (GET …/verify). Each
+ * The inventory invariants of docs/api.md, checked against the tier objects and D1 (GET …/verify). Each
  * tier's object sends its outbox first, so D1 is compared with counters it has caught up with.
  */
 import { and, eq, inArray, sql } from "drizzle-orm";

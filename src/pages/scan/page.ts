@@ -1,11 +1,12 @@
 /**
  * `GET /scan`: the door scanner page, one self-contained HTML document (inline CSS and script, no
  * other resource) that a door person opens on a phone. It keeps the scanner token in localStorage and
- * calls `POST /v1/checkins` for each code, typed or read by the camera; the script is in
- * scan-page-script.ts. The policy below lets only this response's own inline code run.
+ * calls `POST /v1/checkins` for each code, typed or read by the camera; the script is browser.ts.
+ * The policy below lets only this response's own inline code run.
  */
-import { Hono } from "hono";
-import { SCAN_PAGE_SCRIPT } from "./script";
+
+import { operation, Routes } from "../../routes/operation";
+import { scanPageMain } from "./browser";
 
 const STYLE = `
 *{box-sizing:border-box}[hidden]{display:none!important}
@@ -52,6 +53,14 @@ video{width:100%;max-height:45vh;border-radius:.75rem;background:#000;object-fit
 body[data-direction=out] .direction input:checked+span{background:#f2a900;color:#111}
 `;
 
+/**
+ * The page's script: browser.ts's function, as the bundler left its source, called once. With wrangler's
+ * `keep_names` (on by default) esbuild adds `__name(fn, "fn")` after each function the body declares,
+ * calling a helper of the bundle's own: the page gets the same helper, unused where nothing calls it.
+ */
+const SCRIPT = `const __name = (fn, name) => Object.defineProperty(fn, "name", { value: name, configurable: true });
+(${scanPageMain.toString()})();`;
+
 const page = (nonce: string) => `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Door scanner</title>
 <style nonce="${nonce}">${STYLE}</style></head><body data-direction="in"><main>
@@ -79,7 +88,7 @@ const page = (nonce: string) => `<!doctype html><html lang="en"><head><meta char
 <div class="camera"><button id="camera" type="button" aria-pressed="false" disabled>Scan with camera</button>
 <p id="camera-note"></p><video id="video" playsinline muted hidden></video></div>
 </section></main>
-<script type="module" nonce="${nonce}">${SCAN_PAGE_SCRIPT}</script></body></html>`;
+<script type="module" nonce="${nonce}">${SCRIPT}</script></body></html>`;
 
 /** A fresh value per response: only the script and style sent with this page may run. */
 function newNonce(): string {
@@ -99,7 +108,16 @@ const policy = (nonce: string) =>
     "frame-ancestors 'none'",
   ].join("; ");
 
-export const scanPage = new Hono<{ Bindings: Env }>().get("/scan", (c) => {
+const door = operation({
+  method: "get",
+  path: "/scan",
+  summary: "The door scanner page",
+  auth: "none",
+  page: true,
+  responses: { 200: { description: "An HTML page", contentType: "text/html" } },
+});
+
+export const scanPage = new Routes().on(door, (c) => {
   const nonce = newNonce();
   return c.body(page(nonce), 200, {
     "Content-Type": "text/html; charset=utf-8",
