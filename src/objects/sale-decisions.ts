@@ -8,7 +8,14 @@ import { type RequestContext, SYSTEM } from "../db/audit";
 import type { OrderRow } from "../db/schema";
 import { isLive, type Ledger, notFound } from "./ledger";
 import type { TaskOutcome } from "./stripe-tasks";
-import type { CheckoutRequest, CompleteRequest, RefusePaymentRequest, Result, SellRequest } from "./tier-rpc";
+import type {
+  CheckoutRequest,
+  CompleteRequest,
+  FulfilAloneRequest,
+  RefusePaymentRequest,
+  Result,
+  SellRequest,
+} from "./tier-rpc";
 
 type OrderResult = Result<{ order: OrderRow }>;
 
@@ -144,6 +151,28 @@ export function sellPart(l: Ledger, req: SellRequest, now: number): Result<{ lat
   if (seats) l.store.setSeats(seats, "sold", req.reservationId);
   l.outbox.enqueue(req.tickets.map((row) => ({ kind: "ticket", row })));
   return { ok: true, late };
+}
+
+/**
+ * An order of this tier alone, fulfilled in one decision: its part sold, its tickets issued and the
+ * order marked paid together. Nothing can come in between, so it needs no fulfilment lease; a
+ * refusal (the capacity is gone) writes nothing.
+ */
+export function fulfilAlone(
+  l: Ledger,
+  req: FulfilAloneRequest,
+  now: number,
+): Result<{ verdict: "paid" | "closed"; order: OrderRow }> {
+  const order = l.store.order(req.orderId);
+  if (!order) return notFound("order", req.orderId);
+  if (issued(order)) return { ok: true, verdict: "paid", order };
+  if (order.status === "canceled" || order.status === "refunded") return { ok: true, verdict: "closed", order };
+  const sold = sellPart(l, { tierId: req.tierId, reservationId: order.reservationId, tickets: req.tickets }, now);
+  if (!sold.ok) return sold;
+  const { tierId, orderId, paymentIntentId, ctx } = req;
+  const paid = completeOrder(l, { tierId, orderId, paymentIntentId, late: sold.late, ctx }, now);
+  if (!paid.ok) throw new Error(`order ${orderId} sold its part but could not be completed: ${paid.code}`);
+  return { ok: true, verdict: "paid", order: paid.order };
 }
 
 /** Gives back a part sold for an order that ends up refunded instead (idempotent). */

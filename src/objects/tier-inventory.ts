@@ -23,6 +23,7 @@ import {
   cancelCheckout,
   claimFulfilment,
   completeOrder,
+  fulfilAlone,
   refusePayment,
   sellPart,
   startCheckout,
@@ -37,6 +38,7 @@ import type {
   CheckoutRequest,
   CompleteRequest,
   DisputeRequest,
+  FulfilAloneRequest,
   HeldPart,
   HoldRequest,
   LeadDecision,
@@ -164,6 +166,10 @@ export class TierInventory extends DurableObject<Env> {
     return this.run(tierId, (now) => claimFulfilment(this.ledger, orderId, now), "none");
   }
 
+  async fulfilAlone(req: FulfilAloneRequest) {
+    return this.run(req.tierId, (now) => fulfilAlone(this.ledger, req, now), ifOk("must land"));
+  }
+
   async sell(req: SellRequest): Promise<Result<{ late: boolean }>> {
     return this.run(req.tierId, (now) => sellPart(this.ledger, req, now), ifOk("must land"));
   }
@@ -277,7 +283,7 @@ export class TierInventory extends DurableObject<Env> {
       for (let round = 0; round < MAX_EXPIRY_ROUNDS; round++) {
         const due = this.store.dueHolds(now, EXPIRY_CHUNK);
         const leads = await this.askLeads(tierId, due);
-        this.ctx.storage.transactionSync(() => {
+        this.decide(() => {
           for (const seen of due) {
             const hold = this.store.hold(seen.reservationId);
             // Asking the leads opened the input gate: skip a hold that changed meanwhile.
@@ -372,7 +378,12 @@ export class TierInventory extends DurableObject<Env> {
 
   /** One decision: synchronous over the object's SQLite, all or nothing. */
   private decide<T>(decision: (now: number) => T): T {
-    return this.ctx.storage.transactionSync(() => decision(Date.now()));
+    try {
+      return this.ctx.storage.transactionSync(() => decision(Date.now()));
+    } catch (error) {
+      this.store.forget(); // rolled back: what the store kept of the tier may be ahead of storage
+      throw error;
+    }
   }
 
   /**

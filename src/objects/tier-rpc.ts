@@ -123,6 +123,15 @@ export interface SellRequest {
   tickets: TicketRow[];
 }
 
+/** An order of one tier: its tickets (ids and signed codes, deterministic) and the payment. */
+export interface FulfilAloneRequest {
+  tierId: string;
+  orderId: string;
+  tickets: TicketRow[];
+  paymentIntentId: string | null;
+  ctx: RequestContext;
+}
+
 export interface RefusePaymentRequest {
   tierId: string;
   orderId: string;

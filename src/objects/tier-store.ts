@@ -53,6 +53,7 @@ interface TierColumns extends Record<string, SqlStorageValue> {
   event_max_per_order: number;
   held: number;
   sold: number;
+  refused: number;
 }
 
 interface HoldColumns extends Record<string, SqlStorageValue> {
@@ -84,13 +85,30 @@ const toOrder = (json: string): OrderRow =>
   ({ ...ORDER_DEFAULTS, ...(JSON.parse(json) as Partial<OrderRow>) }) as OrderRow;
 
 export class TierStore {
+  /**
+   * The tier row as stored, read once and then kept in step by the writes below (every write to the
+   * tier table is one of them). The object decides one request at a time, so the copy is exact; a
+   * decision that throws rolls its transaction back, and the object then calls `forget`.
+   */
+  private tierRow: TierColumns | null = null;
+
   constructor(private readonly sql: SqlStorage) {}
+
+  /** Drops what is kept of the tier: the next read takes it from storage. */
+  forget(): void {
+    this.tierRow = null;
+  }
+
+  private storedTier(): TierColumns | null {
+    this.tierRow ??= this.sql.exec<TierColumns>("SELECT * FROM tier LIMIT 1").toArray()[0] ?? null;
+    return this.tierRow;
+  }
 
   // ---- the tier ------------------------------------------------------------------------------
 
   /** The tier and its counters; the seat list only when asked (the hot path does not need it). */
   tier(withSeats: boolean): TierState | null {
-    const r = this.sql.exec<TierColumns>("SELECT * FROM tier LIMIT 1").toArray()[0];
+    const r = this.storedTier();
     if (!r) return null;
     return {
       row: {
@@ -121,10 +139,9 @@ export class TierStore {
 
   /** The tier's counters; `refusals`: holds refused for want of capacity or seats (for the stats). */
   counters(): TierCounters {
-    const { capacity, held, sold, refusals } = this.sql
-      .exec<Record<keyof TierCounters, number>>("SELECT capacity, held, sold, refused AS refusals FROM tier")
-      .one();
-    return { capacity, held, sold, refusals };
+    const r = this.storedTier();
+    if (!r) throw new Error("the tier is not initialised");
+    return { capacity: r.capacity, held: r.held, sold: r.sold, refusals: r.refused };
   }
 
   initTier(row: TierRow, currency: string, eventMaxPerOrder: number): void {
@@ -153,9 +170,11 @@ export class TierStore {
       eventMaxPerOrder,
     );
     if (row.seats) this.addSeats(row.seats, 0);
+    this.tierRow = null;
   }
 
   updateTier(row: TierRow): void {
+    this.tierRow = null;
     this.sql.exec(
       `UPDATE tier SET name = ?, price = ?, capacity = ?, sales_start_at = ?, sales_end_at = ?, hold_seconds = ?,
         version = ?, updated_at = ?`,
@@ -172,15 +191,18 @@ export class TierStore {
 
   adjustHeld(delta: number): void {
     this.sql.exec("UPDATE tier SET held = held + ?", delta);
+    if (this.tierRow) this.tierRow.held += delta;
   }
 
   adjustSold(delta: number): void {
     this.sql.exec("UPDATE tier SET sold = sold + ?", delta);
+    if (this.tierRow) this.tierRow.sold += delta;
   }
 
   /** Counts a hold refused for want of capacity (sold out, or the seats taken). */
   countRefusal(): void {
     this.sql.exec("UPDATE tier SET refused = refused + 1");
+    if (this.tierRow) this.tierRow.refused += 1;
   }
 
   // ---- seats ---------------------------------------------------------------------------------

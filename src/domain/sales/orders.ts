@@ -135,6 +135,7 @@ export interface Payment {
  * refusal is the caller's answer.
  */
 export async function fulfil(env: Env, order: OrderRow, payment: Payment, ctx: RequestContext): Promise<OrderRow> {
+  if (order.items.length === 1) return fulfilAlone(env, order, payment, ctx);
   const lead = tierObject(env, order.leadTierId);
   // Another delivery of this payment may be fulfilling it: wait for its outcome rather than race it.
   let claim = unwrap(await lead.claimFulfilment(order.leadTierId, order.id));
@@ -188,6 +189,20 @@ export async function fulfil(env: Env, order: OrderRow, payment: Payment, ctx: R
       ctx,
     }),
   ).order;
+}
+
+/** An order of one tier: one decision of its object sells, issues and completes it. */
+async function fulfilAlone(env: Env, order: OrderRow, payment: Payment, ctx: RequestContext): Promise<OrderRow> {
+  const lead = tierObject(env, order.leadTierId);
+  const tickets = (await orderTickets(env, order, Date.now())).get(order.leadTierId) ?? [];
+  const { paymentIntentId } = payment;
+  const result = await lead.fulfilAlone({ tierId: order.leadTierId, orderId: order.id, tickets, paymentIntentId, ctx });
+  if (result.ok && result.verdict === "paid") return result.order;
+  // Closed without tickets, or its capacity is gone (nothing was sold): a payment is refunded, once.
+  if (paymentIntentId !== null) return refuseLate(env, order, paymentIntentId, ctx);
+  if (result.ok) return result.order;
+  unwrap(await lead.cancelCheckout(order.leadTierId, order.id, "canceled", ctx));
+  throw refusalError(result);
 }
 
 async function refuseLate(env: Env, order: OrderRow, paymentIntentId: string, ctx: RequestContext) {

@@ -3,15 +3,16 @@
  * keyed by the reservation id; the first tier of the reservation leads it (keeps its status,
  * expiry, extensions and token hash, and writes it to D1), the others follow the lead's decisions.
  */
-import { and, eq, inArray } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { RequestContext } from "../../db/audit";
 import type { Db } from "../../db/client";
-import { type ReservationRow, reservations, tiers } from "../../db/schema";
+import { type ReservationRow, reservations } from "../../db/schema";
 import { ApiError, notFound } from "../../lib/errors";
 import { derivedBytes, idFrom, newId, newToken, secretsEqual, sha256Hex, tokenFrom, tokenKind } from "../../lib/ids";
 import { refusalError, tierObject, unwrap } from "../../objects/tier-client";
 import type { HeaderInit, HeldPart, HoldTerms, LeadDecision } from "../../objects/tier-rpc";
 import type { ReservationInput } from "../../schemas/reservations";
+import { unknownTiers } from "../catalog/known-tiers";
 import { claimSession, releaseSession } from "./session-claims";
 
 interface Item {
@@ -68,12 +69,7 @@ export async function createReservation(
  * for a made-up id would create that object (DESIGN.md's trap), so an unknown one is refused here.
  */
 async function requireTiers(db: Db, eventId: string, items: Item[]): Promise<void> {
-  const ids = [...new Set(items.map((i) => i.tierId))];
-  const known = await db
-    .select({ id: tiers.id })
-    .from(tiers)
-    .where(and(eq(tiers.eventId, eventId), inArray(tiers.id, ids)));
-  const unknown = ids.find((id) => !known.some((t) => t.id === id));
+  const [unknown] = await unknownTiers(db, eventId, [...new Set(items.map((i) => i.tierId))]);
   if (unknown !== undefined) throw new ApiError("NOT_FOUND", `No tier '${unknown}' in this event`);
 }
 
