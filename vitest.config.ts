@@ -24,6 +24,8 @@ export default defineConfig(async () => {
             STRIPE_MODE: "live",
             SIMULATOR_ORIGIN: "",
             TICKET_RETIRED_KEYS: "[]",
+            // Tests read availability right after each change; the cache is tested on its own.
+            AVAILABILITY_MAX_AGE_MS: "0",
           },
         },
       }),
