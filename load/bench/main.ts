@@ -2,7 +2,8 @@
  * `npm run bench`: serves the Worker locally, once per server kind, and measures each scenario at a
  * fixed concurrency (`GET /healthz`, the floor, then reservations on one large tier, signed Stripe
  * webhooks fulfilled, buyers' whole reservation-to-paid journeys, and door check-ins, real and forged,
- * from 32 scanners). Prints a table and writes load/results/bench-<timestamp>.json. See `--help`.
+ * from 32 scanners); then, where PostgreSQL is installed, the Postgres peers (peers.ts) on the same
+ * reservations. Prints a table and the ratios, and writes load/results/bench-<timestamp>.json. See `--help`.
  */
 import { mkdir } from "node:fs/promises";
 import os from "node:os";
@@ -14,8 +15,12 @@ import { cpuWindow, round } from "../serve/processes.ts";
 import { SERVER_DESCRIPTIONS, SERVER_KINDS, type Server, type ServerKind } from "../serve/server.ts";
 import { killLeftovers, startServer } from "../serve/start.ts";
 import { Workspace } from "../serve/workspace.ts";
+import { comparisons, formatComparison, formatPeerRatio, PEER_REFERENCE, peerRatios } from "./compare.ts";
+import { PEER_SCENARIOS, type PeerSession, peersDir, startPeers } from "./peers.ts";
+import { INSTALL_HINT } from "./postgres.ts";
 import { startProfiling } from "./profile.ts";
-import { BASELINE, DEFAULT_SCENARIOS, SCENARIOS } from "./scenarios/index.ts";
+import { MAX_HOLDS } from "./scenarios/flatness.ts";
+import { BASELINE, DEFAULT_SCENARIOS, GROUPS, SCENARIOS } from "./scenarios/index.ts";
 import { formatTable, type Result, type ServerRecord } from "./table.ts";
 
 const ROOT = path.join(import.meta.dirname, "..", "..");
@@ -35,6 +40,7 @@ function exceptions(table: Partial<Record<string, Record<string, number>>>): str
 /** The issue's aim, for the route it is about. */
 const AIM = { scenario: "reservations", minRatio: 0.5, maxP99Ms: 100 };
 
+const peersDirHint = "../shared/peers/postgres";
 const HELP = `npm run bench [-- options]
 
   --seconds N       measured seconds per route            (BENCH_SECONDS, default 10; ${exceptions(SHORTER_BY_DEFAULT)})
@@ -44,7 +50,15 @@ const HELP = `npm run bench [-- options]
   --buyers N        concurrent buyers, in journeys        (BENCH_BUYERS, default 16)
   --servers LIST    comma-separated, in order             (BENCH_SERVERS, default ${SERVER_KINDS.join(",")})
   --scenarios LIST  comma-separated; healthz always runs  (BENCH_SCENARIOS, default ${DEFAULT_SCENARIOS.join(",")})
-                    available: ${Object.keys(SCENARIOS).join(", ")}
+                    available: ${Object.keys(SCENARIOS).join(", ")};
+                    pairs: ${Object.entries(GROUPS)
+                      .map(([g, names]) => `${g} (${names.join(" then ")})`)
+                      .join(", ")}
+  --holds N         active holds flatness-n measures at   (BENCH_HOLDS, default 100000, at most ${MAX_HOLDS};
+                    prepared off the clock, ~2.5 min for 100,000 here)
+  --no-peers        skip the Postgres peers               (BENCH_PEERS=0; by default, where PostgreSQL is
+                    installed, ${peersDirHint}/server.mjs runs reservations (and flatness)
+                    as the rows postgres-seeds and postgres-guarded; install: \`${INSTALL_HINT}\`)
   --keep-state      keep the temp dir (bundle, state, server logs) and print its path
   --profile         also take V8 CPU profiles of the Worker and D1 isolates during each measured route
                     (Miniflare servers only) into load/results/*.cpuprofile; slows the Worker down,
@@ -60,10 +74,13 @@ function settingsFromArgs() {
       buyers: { type: "string" },
       servers: { type: "string" },
       scenarios: { type: "string" },
+      holds: { type: "string" },
+      peers: { type: "boolean" },
       "keep-state": { type: "boolean" },
       profile: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
+    allowNegative: true,
   });
   if (values.help) {
     console.log(HELP);
@@ -89,12 +106,23 @@ function settingsFromArgs() {
       throw new Error(`unknown server "${s}"; known: ${SERVER_KINDS.join(", ")}`);
     }
   }
-  const scenarios = list(values.scenarios ?? process.env.BENCH_SCENARIOS, DEFAULT_SCENARIOS).filter(
-    (s) => s !== BASELINE,
-  );
+  const scenarios = [
+    ...new Set(
+      list(values.scenarios ?? process.env.BENCH_SCENARIOS, DEFAULT_SCENARIOS).flatMap((s) => GROUPS[s] ?? [s]),
+    ),
+  ].filter((s) => s !== BASELINE);
   for (const s of scenarios) {
-    if (!SCENARIOS[s]) throw new Error(`unknown scenario "${s}"; known: ${Object.keys(SCENARIOS).join(", ")}`);
+    if (!SCENARIOS[s]) {
+      throw new Error(
+        `unknown scenario "${s}"; known: ${[...Object.keys(SCENARIOS), ...Object.keys(GROUPS)].join(", ")}`,
+      );
+    }
   }
+  const holds = Math.round(number("--holds", values.holds ?? process.env.BENCH_HOLDS, 100_000, 1));
+  if (holds > MAX_HOLDS) throw new Error(`--holds must be at most ${MAX_HOLDS}, not ${holds}`);
+  const peersEnv = process.env.BENCH_PEERS;
+  const peers =
+    values.peers ?? (peersEnv === undefined || peersEnv === "" ? true : !/^(0|false|no|off)$/i.test(peersEnv));
   return {
     durationSeconds: number("--seconds", values.seconds ?? process.env.BENCH_SECONDS, 10, 1),
     /** The exceptions to durationSeconds (none when --seconds was given). */
@@ -105,6 +133,8 @@ function settingsFromArgs() {
     servers: servers as ServerKind[],
     // The baseline runs first on every server: every other route is compared with it.
     scenarios: [BASELINE, ...scenarios],
+    holds,
+    peers,
     keepState: values["keep-state"] ?? false,
     profile: values.profile ?? false,
   };
@@ -127,10 +157,12 @@ async function benchServer(server: Server, settings: Settings, results: Result[]
     const connections =
       scenario.connections ?? (scenario.concurrency === "buyers" ? settings.buyers : settings.connections);
     const seconds = settings.shorterSeconds[server.kind]?.[name] ?? settings.durationSeconds;
+    const options = { holds: settings.holds };
     if (settings.warmupSeconds > 0) {
-      await (await scenario.prepare(ctx, { kind: "warmup", seconds: settings.warmupSeconds, connections })).run();
+      const warmup = { kind: "warmup", seconds: settings.warmupSeconds, connections, options } as const;
+      await (await scenario.prepare(ctx, warmup)).run();
     }
-    const load = await scenario.prepare(ctx, { kind: "measure", seconds, connections });
+    const load = await scenario.prepare(ctx, { kind: "measure", seconds, connections, options });
     const profiling =
       settings.profile && server.inspectorPort !== undefined
         ? await startProfiling(server.inspectorPort, path.join(RESULTS_DIR, `${runId}-${server.kind}-${name}`))
@@ -165,6 +197,7 @@ async function benchServer(server: Server, settings: Settings, results: Result[]
         `p99 ${m.latencyMs.p99} ms  [${statuses || "no responses"}]${m.errors ? `  ${m.errors} errors` : ""}` +
         (m.stoppedEarly ? `  (stopped early after ${m.durationSeconds}s: all prepared requests sent)` : ""),
     );
+    if (typeof extra?.summary === "string") log(`    ${extra.summary}`);
     for (const p of profiles ?? []) {
       log(`    profile ${p.target} (${p.busySamples} busy samples) → ${path.relative(process.cwd(), p.file)}`);
       for (const f of p.topSelf.slice(0, 6)) log(`      ${f.percent.toFixed(1).padStart(5)}% self  ${f.fn}`);
@@ -183,6 +216,46 @@ async function benchServer(server: Server, settings: Settings, results: Result[]
   return clean;
 }
 
+/**
+ * The Postgres peers, after the Worker's servers (when on, and a scenario they stand beside runs):
+ * their rows, or a note saying why there are none. `track` is told the running session (for Ctrl-C).
+ */
+async function benchPeers(
+  settings: Settings,
+  workDir: string,
+  track: (session: PeerSession | undefined) => void,
+): Promise<{ results: Result[]; servers: ServerRecord[]; note?: string; ok: boolean }> {
+  const none = { results: [], servers: [] };
+  const scenarios = settings.scenarios.filter((s) => PEER_SCENARIOS.includes(s));
+  if (!settings.peers) return { ...none, note: "Postgres peers skipped (--no-peers or BENCH_PEERS=0)", ok: true };
+  if (scenarios.length === 0) return { ...none, ok: true };
+  log(`\n▶ Postgres peers (${peersDir(ROOT)}): starting`);
+  const { session, note } = await startPeers(ROOT, workDir, log);
+  if (!session) {
+    log(`  Postgres peers skipped: ${note}`);
+    return { ...none, note: `Postgres peers skipped: ${note}`, ok: true };
+  }
+  track(session);
+  try {
+    const results = await session.bench({
+      scenarios,
+      seconds: settings.durationSeconds,
+      warmupSeconds: settings.warmupSeconds,
+      connections: settings.connections,
+      holds: settings.holds,
+    });
+    const ok = !results.some((r) => r.unexpected > 0 || r.errors > 0 || r.total === 0);
+    return { results, servers: session.servers, ok };
+  } catch (error) {
+    const failed = `Postgres peers failed: ${error instanceof Error ? error.message : String(error)}`;
+    log(`  ✘ ${failed}`);
+    return { ...none, servers: session.servers, note: failed, ok: false };
+  } finally {
+    await session.stop();
+    track(undefined);
+  }
+}
+
 async function main(): Promise<number> {
   const settings = settingsFromArgs();
   const startedAt = new Date();
@@ -196,10 +269,12 @@ async function main(): Promise<number> {
 
   const workspace = await Workspace.create(ROOT, settings.keepState);
   let current: Server | undefined;
+  let peers: PeerSession | undefined;
   const interrupt = (signal: NodeJS.Signals) => {
     log(`\n${signal}: stopping the server and cleaning up`);
     void (async () => {
       await current?.stop().catch(() => undefined);
+      await peers?.stop().catch(() => undefined);
       await workspace.dispose().catch(() => undefined);
       process.exit(130);
     })();
@@ -210,6 +285,7 @@ async function main(): Promise<number> {
   const results: Result[] = [];
   const servers: ServerRecord[] = [];
   let ok = true;
+  let peerNote: string | undefined;
   try {
     for (const kind of settings.servers) {
       log(`\n▶ ${kind}: starting`);
@@ -231,6 +307,13 @@ async function main(): Promise<number> {
         current = undefined;
       }
     }
+    const peerRun = await benchPeers(settings, workspace.dir, (session) => {
+      peers = session;
+    });
+    results.push(...peerRun.results);
+    servers.push(...peerRun.servers);
+    peerNote = peerRun.note;
+    if (!peerRun.ok) ok = false;
   } finally {
     await workspace.dispose();
   }
@@ -239,13 +322,9 @@ async function main(): Promise<number> {
     const baseline = results.find((b) => b.server === r.server && b.scenario === BASELINE);
     r.ratioToBaseline = baseline?.requestsPerSec ? round(r.requestsPerSec / baseline.requestsPerSec, 3) : null;
   }
-  // Scenarios measured against another than the baseline (forged over real check-ins).
-  const comparisons = results.flatMap((r) => {
-    const over = SCENARIOS[r.scenario]?.compareWith;
-    const other = results.find((b) => b.server === r.server && b.scenario === over);
-    if (!over || !other?.requestsPerSec) return [];
-    return [{ server: r.server, scenario: r.scenario, over, ratio: round(r.requestsPerSec / other.requestsPerSec, 2) }];
-  });
+  // Scenarios measured against another than the baseline, and boxoffice against the Postgres peers.
+  const compared = comparisons(results, SCENARIOS, settings.servers);
+  const overPeers = peerRatios(results);
   const aim = settings.servers.flatMap((server) => {
     const r = results.find((x) => x.server === server && x.scenario === AIM.scenario);
     if (!r || r.ratioToBaseline === null) return [];
@@ -279,13 +358,16 @@ async function main(): Promise<number> {
       servers: settings.servers,
       scenarios: settings.scenarios,
       baseline: BASELINE,
+      holds: settings.holds,
+      peers: settings.peers,
       profiled: settings.profile,
     },
     scenarios: Object.fromEntries(settings.scenarios.map((s) => [s, SCENARIOS[s]?.description])),
     servers,
     results,
     aim: { ...AIM, byServer: aim },
-    comparisons,
+    comparisons: compared,
+    peers: { reference: PEER_REFERENCE, ratios: overPeers, ...(peerNote ? { note: peerNote } : {}) },
     notes: [
       "requestsPerSec: autocannon's mean of once-a-second samples; latency percentiles from its histogram (ms).",
       "A run with stoppedEarly ran out of prepared requests (webhooks: one per pending order): its requestsPerSec is responses over the seconds it ran.",
@@ -294,6 +376,9 @@ async function main(): Promise<number> {
       "checkins: each request admits a never-scanned ticket (one per request, issued before the phase), at 32 connections whatever --connections says; checkins-forged sends codes whose signature does not verify (400), and comparisons gives its rate over that of checkins.",
       "serverCpuPercent: CPU of the processes this run started (workerd, wrangler), in % of one core.",
       "benchCpuPercent: CPU of the bench process itself (autocannon; Miniflare's host side for miniflare*).",
+      "postgres-seeds and postgres-guarded: ../shared/peers/postgres/server.mjs, measured after the Worker's servers with the same connections, warm-up and seconds as reservations; their serverCpuPercent counts server.mjs and the cluster's backends. peers.ratios: boxoffice's reservations req/s (miniflare-direct) over each peer's.",
+      "flatness-0 / flatness-n: reservations on one tier, fresh then at --holds active holds (extra.activeHoldsAtStart); comparisons gives n over 0 (req/s).",
+      "polling-off / polling-on: reservations on a general-admission tier, alone then while 20 clients poll the event's availability (a 20,000-seat tier); comparisons gives on over off (p99); extra.pollers the polls' rate and latency.",
     ],
   });
 
@@ -314,7 +399,9 @@ async function main(): Promise<number> {
         `(≥ ${AIM.minRatio} ${a.ratioMet ? "✓" : "✗"}), p99 ${a.p99Ms} ms (< ${AIM.maxP99Ms} ms ${a.p99Met ? "✓" : "✗"})`,
     );
   }
-  for (const c of comparisons) console.log(`on ${c.server}: ${c.scenario} ÷ ${c.over} = ${c.ratio.toFixed(2)} (req/s)`);
+  for (const c of compared) console.log(formatComparison(c));
+  for (const p of overPeers) console.log(formatPeerRatio(p));
+  if (peerNote) console.log(peerNote);
   console.log(`\nresults: ${path.relative(process.cwd(), file)}`);
   if (settings.keepState) console.log(`state, bundle and server logs kept in ${workspace.dir}`);
   return ok ? 0 : 1;

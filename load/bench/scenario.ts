@@ -12,6 +12,13 @@ export interface Phase {
   seconds: number;
   /** Concurrent connections (autocannon) or buyers (journeys). */
   connections: number;
+  /** The bench's settings that some scenarios read. */
+  options: ScenarioOptions;
+}
+
+export interface ScenarioOptions {
+  /** `--holds`: the active holds `flatness-n` measures reservations at. */
+  holds: number;
 }
 
 /** A prepared phase: everything before the clock starts is done; `run` is what is measured. */
@@ -30,8 +37,12 @@ export interface Scenario {
   concurrency: "connections" | "buyers";
   /** A fixed concurrency that overrides the setting (the door's 32 scanners). */
   connections?: number;
-  /** Another scenario this one's req/s is divided by in the summary (forged over real check-ins). */
+  /** Another scenario this one is divided by in the summary (forged over real check-ins). */
   compareWith?: string;
+  /** What is divided (default req/s; `p99`: this one's p99 latency over the other's). */
+  compareOn?: "req/s" | "p99";
+  /** The issue's aim for that ratio, marked ✓/✗ on the Worker's servers. */
+  compareAim?: { atLeast?: number; below?: number };
   /** Called once per phase (warm-up, then the measured one): sets up what it needs, off the clock. */
   prepare(ctx: ScenarioContext, phase: Phase): Promise<Load>;
   /** Optional facts gathered after the measurement (e.g. the tier's counters), stored with the figures. */

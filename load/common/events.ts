@@ -15,12 +15,13 @@ export interface LoadEvent {
 
 /**
  * A new event with one tier (`price` 0: free, paid at checkout), `perOrder` tickets an order at the
- * most. Its name ends with the time it was made: runs against one service tell their events apart.
+ * most, its holds lasting `holdSeconds` (the API's default when not given). Its name ends with the
+ * time it was made: runs against one service tell their events apart.
  */
 export async function createEvent(
   ctx: Pick<ScenarioContext, "api" | "adminToken">,
   name: string,
-  tier: { price: number; capacity: number; perOrder?: number },
+  tier: { price: number; capacity: number; perOrder?: number; holdSeconds?: number },
 ): Promise<LoadEvent> {
   const perOrder = tier.perOrder ?? 10;
   const event = await ctx.api<{ id: string; tiers: { id: string }[] }>(
@@ -31,7 +32,15 @@ export async function createEvent(
       startsAt: "2030-06-01T19:00:00Z",
       currency: "eur",
       maxTicketsPerOrder: perOrder,
-      tiers: [{ name: "General admission", price: tier.price, capacity: tier.capacity, maxPerOrder: perOrder }],
+      tiers: [
+        {
+          name: "General admission",
+          price: tier.price,
+          capacity: tier.capacity,
+          maxPerOrder: perOrder,
+          ...(tier.holdSeconds === undefined ? {} : { holdSeconds: tier.holdSeconds }),
+        },
+      ],
     },
     { token: ctx.adminToken, expect: 201 },
   );

@@ -180,16 +180,25 @@ export interface CpuWindow {
   benchCpuPercent: number;
 }
 
-/** Starts counting CPU time; call the returned function at the end of the window. */
-export function cpuWindow(): () => CpuWindow {
+/** The live descendants of each of `roots`, each process once. */
+function descendantsOf(roots: number[]): ProcInfo[] {
+  return [...new Map(roots.flatMap((r) => descendants(r)).map((p) => [p.pid, p])).values()];
+}
+
+/**
+ * Starts counting CPU time; call the returned function at the end of the window. The server's
+ * processes are the descendants of `roots`: this run's children, and for a server this run did not
+ * start (a database cluster), its main process's.
+ */
+export function cpuWindow(roots: number[] = [process.pid]): () => CpuWindow {
   const startedAt = performance.now();
   const self = process.cpuUsage();
-  const before = new Map(descendants().map((p) => [p.pid, p.ticks]));
+  const before = new Map(descendantsOf(roots).map((p) => [p.pid, p.ticks]));
   return () => {
     const seconds = (performance.now() - startedAt) / 1000;
     const selfUsage = process.cpuUsage(self);
     let ticks = 0;
-    for (const p of descendants()) ticks += p.ticks - (before.get(p.pid) ?? p.ticks);
+    for (const p of descendantsOf(roots)) ticks += p.ticks - (before.get(p.pid) ?? p.ticks);
     return {
       serverCpuPercent: hasProc ? round((100 * ticks) / clockTicks() / seconds) : null,
       benchCpuPercent: round((selfUsage.user + selfUsage.system) / 1e4 / seconds),
