@@ -61,7 +61,7 @@ app
       origin: (origin, c) => allowedOrigin(origin, c.env.ALLOWED_ORIGINS),
       allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"],
       allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-      exposeHeaders: ["X-Request-Id", "Idempotent-Replayed", "Retry-After"],
+      exposeHeaders: ["X-Request-Id", "Idempotent-Replayed", "Retry-After", "ETag"],
       maxAge: 600,
     }),
   )

@@ -1,4 +1,6 @@
+import type { Db } from "../db/client";
 import { eventAvailability } from "../domain/catalog/availability";
+import { sha256Hex } from "../lib/ids";
 import { Recent } from "../lib/recent";
 import { readParam } from "../lib/validate";
 import { idOf } from "../schemas/common";
@@ -11,20 +13,31 @@ const read = operation({
   summary: "Live availability per tier (and seat), at most AVAILABILITY_MAX_AGE_MS old",
   auth: "none",
   params: { eventId: idOf("evt") },
-  responses: { 200: { description: "Each tier's availability", body: Availability } },
+  responses: {
+    200: { description: "Each tier's availability, with its ETag", body: Availability },
+    304: { description: "Unchanged since the ETag sent in If-None-Match" },
+  },
 });
 
 /**
  * Many clients poll availability in a drop, and the tier objects that answer it are the ones deciding the
- * sales: one snapshot per event per AVAILABILITY_MAX_AGE_MS and isolate, shared as the same JSON text.
+ * sales: one snapshot per event per AVAILABILITY_MAX_AGE_MS and isolate, shared as the same JSON text. Its
+ * ETag (a hash of the text) lets a poller revalidate: `304` with no body while nothing changed.
  */
-const recent = new Recent<string>();
+const recent = new Recent<{ body: string; etag: string }>();
+
+async function snapshot(env: Env, db: Db, eventId: string) {
+  const body = JSON.stringify(await eventAvailability(env, db, eventId));
+  return { body, etag: `"${(await sha256Hex(body)).slice(0, 32)}"` };
+}
 
 export const availabilityRoutes = new Routes().on(read, async (c) => {
   const eventId = readParam(c, "eventId", read.params.eventId);
   const maxAge = Number(c.env.AVAILABILITY_MAX_AGE_MS) || 0;
-  const body = await recent.get(eventId, maxAge, Date.now(), async () =>
-    JSON.stringify(await eventAvailability(c.env, c.get("db"), eventId)),
-  );
-  return c.body(body, 200, { "Content-Type": "application/json" });
+  const { body, etag } = await recent.get(eventId, maxAge, Date.now(), () => snapshot(c.env, c.get("db"), eventId));
+  const seen = c.req.header("If-None-Match");
+  // no-cache: a browser keeps the answer and revalidates it on every poll, as any client may.
+  const headers = { ETag: etag, "Cache-Control": "no-cache" };
+  if (seen !== undefined && seen.split(",").some((tag) => tag.trim() === etag)) return c.body(null, 304, headers);
+  return c.body(body, 200, { ...headers, "Content-Type": "application/json" });
 });

@@ -25,7 +25,7 @@ export type Auth =
 
 export interface Answer {
   description: string;
-  /** The JSON body; none for `204`. */
+  /** The JSON body; none for `204` and `304`. */
   body?: z.ZodType;
   /** A page for people (HTML, CSV) rather than JSON. */
   contentType?: string;
@@ -44,7 +44,7 @@ export interface Operation {
   /** Creates something: takes `Idempotency-Key`. */
   idempotent?: boolean;
   /** Every success answer, by status. */
-  responses: Readonly<Partial<Record<200 | 201 | 204, Answer>>>;
+  responses: Readonly<Partial<Record<200 | 201 | 204 | 304, Answer>>>;
   /** The refusals of this route's own rules (the ones every route of its kind gives are added). */
   errors?: readonly ErrorCode[];
   /** A page for people, not part of the JSON API (tagged `pages` in the document). */

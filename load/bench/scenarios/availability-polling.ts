@@ -140,14 +140,18 @@ function startPollers(ctx: ScenarioContext, eventId: string) {
   });
   const poller = async () => {
     let first = true;
+    // As a page polling with the browser's HTTP cache would: revalidate with the last ETag (304 while unchanged).
+    let etag: string | null = null;
     while (running) {
       const t = performance.now();
       let status = "error";
       let size = 0;
       try {
-        const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+        const headers: Record<string, string> = etag ? { "If-None-Match": etag } : {};
+        const res = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
         size = (await res.arrayBuffer()).byteLength;
         status = String(res.status);
+        etag = res.headers.get("ETag") ?? etag;
       } catch {
         // counted as an error
       }

@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { api, createEvent, reserve } from "./helpers";
+
+describe("polling availability", () => {
+  it("revalidates with the ETag: 304 with no body while nothing changed, a new answer once something did", async () => {
+    const event = await createEvent([{ capacity: 5 }, { seats: ["A1", "A2", "A3"] }]);
+    const path = `/v1/events/${event.id}/availability`;
+    const first = await api("GET", path);
+    expect(first.status).toBe(200);
+    const etag = first.headers.get("ETag");
+    expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+
+    const same = await api("GET", path, { headers: { "If-None-Match": etag as string } });
+    expect(same.status).toBe(304);
+    expect(same.body).toBeNull();
+    expect(same.headers.get("ETag")).toBe(etag);
+    // Another client's tag, or a list holding ours, as HTTP allows.
+    expect((await api("GET", path, { headers: { "If-None-Match": '"other"' } })).status).toBe(200);
+    expect((await api("GET", path, { headers: { "If-None-Match": `"other", ${etag}` } })).status).toBe(304);
+
+    const seated = event.tiers[1]?.id as string;
+    expect((await reserve(event.id, [{ tierId: seated, seats: ["A2"] }])).status).toBe(201);
+    const changed = await api("GET", path, { headers: { "If-None-Match": etag as string } });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get("ETag")).not.toBe(etag);
+    expect(changed.body.tiers[1].seats).toEqual([
+      { label: "A1", status: "available" },
+      { label: "A2", status: "held" },
+      { label: "A3", status: "available" },
+    ]);
+  });
+});
