@@ -94,9 +94,16 @@ export class TierStore {
 
   constructor(private readonly sql: SqlStorage) {}
 
+  /**
+   * The seats in seat order with their statuses, read once and kept in step by `setSeats` (a snapshot
+   * of a 20,000-seat tier then costs no query on the object that decides sales); `addSeats` drops it.
+   */
+  private seatCopy: { states: SeatState[]; byLabel: Map<string, SeatState> } | null = null;
+
   /** Drops what is kept of the tier: the next read takes it from storage. */
   forget(): void {
     this.tierRow = null;
+    this.seatCopy = null;
   }
 
   private storedTier(): TierColumns | null {
@@ -215,13 +222,19 @@ export class TierStore {
   }
 
   seatStates(): SeatState[] {
-    return this.sql
-      .exec<{ label: string; status: string }>("SELECT label, status FROM seats ORDER BY position")
-      .toArray()
-      .map((s) => ({ label: s.label, status: s.status as SeatState["status"] }));
+    if (!this.seatCopy) {
+      const states = this.sql
+        .exec<{ label: string; status: string }>("SELECT label, status FROM seats ORDER BY position")
+        .toArray()
+        .map((s) => ({ label: s.label, status: s.status as SeatState["status"] }));
+      this.seatCopy = { states, byLabel: new Map(states.map((s) => [s.label, s])) };
+    }
+    // Copies: what is returned leaves the object (RPC), the kept states change with the next sale.
+    return this.seatCopy.states.map((s) => ({ label: s.label, status: s.status }));
   }
 
   addSeats(labels: string[], fromPosition: number): void {
+    this.seatCopy = null;
     labels.forEach((label, i) => {
       this.sql.exec("INSERT INTO seats (label, position) VALUES (?, ?)", label, fromPosition + i);
     });
@@ -254,6 +267,8 @@ export class TierStore {
   setSeats(labels: string[], status: SeatState["status"], reservationId: string | null): void {
     for (const label of labels) {
       this.sql.exec("UPDATE seats SET status = ?, reservation_id = ? WHERE label = ?", status, reservationId, label);
+      const kept = this.seatCopy?.byLabel.get(label);
+      if (kept) kept.status = status;
     }
   }
 
