@@ -14,7 +14,7 @@ export const RETRY_DELAY_MS = 2_000;
 const POISONED = 100;
 
 export class Outbox {
-  private inFlight: Promise<void> | null = null;
+  private inFlight: Promise<boolean> | null = null;
   /**
    * Every message up to this seq has reached D1 or been set aside (kept in memory: 0 after the
    * object restarts, when the first flush finds out again). Lets a request waiting for its own
@@ -53,11 +53,14 @@ export class Outbox {
         continue;
       }
       this.inFlight = this.sendBatch();
+      let sent: boolean;
       try {
-        await this.inFlight;
+        sent = await this.inFlight;
       } finally {
         this.inFlight = null;
       }
+      // Nothing was left to send (ours went in someone else's batch, or are set aside): done.
+      if (!sent) break;
     }
     const refused = this.sql
       .exec("SELECT 1 FROM outbox WHERE attempts >= ? AND seq BETWEEN ? AND ? LIMIT 1", POISONED, span.first, span.last)
@@ -71,7 +74,8 @@ export class Outbox {
    * `retryPoisoned`, never dropped (every message is idempotent and order-independent) — so that
    * one bad message cannot hold up the rest. When D1 takes none, it is down: all stay queued.
    */
-  private async sendBatch(): Promise<void> {
+  /** Whether there was anything to send. */
+  private async sendBatch(): Promise<boolean> {
     const rows = this.sql
       .exec<{ seq: number; message: string }>(
         "SELECT seq, message FROM outbox WHERE attempts < ? ORDER BY seq LIMIT ?",
@@ -83,13 +87,13 @@ export class Outbox {
     if (last === undefined) {
       // Nothing left but what is set aside: everything enqueued so far is through.
       this.sentThrough = Math.max(this.sentThrough, this.lastSeq());
-      return;
+      return false;
     }
     try {
       await this.send(rows);
       this.deleteRows(rows);
       this.sentThrough = Math.max(this.sentThrough, last);
-      return;
+      return true;
     } catch (error) {
       if (rows.length === 1) {
         this.bump(rows);
@@ -116,10 +120,13 @@ export class Outbox {
     }
     for (const row of refused) this.sql.exec("UPDATE outbox SET attempts = ? WHERE seq = ?", POISONED, row.seq);
     this.sentThrough = Math.max(this.sentThrough, last);
+    return true;
   }
 
+  /** The last seq ever given (AUTOINCREMENT keeps it in sqlite_sequence, also once the table is empty). */
   private lastSeq(): number {
-    return this.sql.exec<{ last: number | null }>("SELECT MAX(seq) AS last FROM outbox").one().last ?? 0;
+    const row = this.sql.exec<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").toArray()[0];
+    return row?.seq ?? 0;
   }
 
   private send(rows: { message: string }[]): Promise<unknown> {
