@@ -84,11 +84,8 @@ export class Outbox {
       )
       .toArray();
     const last = rows.at(-1)?.seq;
-    if (last === undefined) {
-      // Nothing left but what is set aside: everything enqueued so far is through.
-      this.sentThrough = Math.max(this.sentThrough, this.lastSeq());
-      return false;
-    }
+    // Nothing left but what is set aside (the caller's `refused` check tells which).
+    if (last === undefined) return false;
     try {
       await this.send(rows);
       this.deleteRows(rows);
@@ -121,12 +118,6 @@ export class Outbox {
     for (const row of refused) this.sql.exec("UPDATE outbox SET attempts = ? WHERE seq = ?", POISONED, row.seq);
     this.sentThrough = Math.max(this.sentThrough, last);
     return true;
-  }
-
-  /** The last seq ever given (AUTOINCREMENT keeps it in sqlite_sequence, also once the table is empty). */
-  private lastSeq(): number {
-    const row = this.sql.exec<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").toArray()[0];
-    return row?.seq ?? 0;
   }
 
   private send(rows: { message: string }[]): Promise<unknown> {
@@ -167,12 +158,12 @@ export class Outbox {
     return refused;
   }
 
-  /** Messages D1 has refused even on their own (for the inventory checks). */
   /** Messages not yet in D1: while any are, D1 may lag the object's counters. */
   pending(): number {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n;
   }
 
+  /** Messages D1 has refused even on their own (for the inventory checks). */
   poisoned(): number {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE attempts >= ?", POISONED).one().n;
   }

@@ -258,7 +258,7 @@ export class TierInventory extends DurableObject<Env> {
     return this.known(tierId, async () => {
       // Send what is queued first, so that D1 can be compared with these counters.
       await this.settle();
-      const { capacity, held, sold, refusals } = this.store.counters();
+      const { capacity, held, sold, refusals } = this.store.storedCounters();
       return {
         ok: true as const,
         held,

@@ -151,6 +151,14 @@ export class TierStore {
     return { capacity: r.capacity, held: r.held, sold: r.sold, refusals: r.refused };
   }
 
+  /** The counters as stored, read past the kept copy (for the inventory checks). */
+  storedCounters(): TierCounters {
+    const { capacity, held, sold, refusals } = this.sql
+      .exec<Record<keyof TierCounters, number>>("SELECT capacity, held, sold, refused AS refusals FROM tier")
+      .one();
+    return { capacity, held, sold, refusals };
+  }
+
   initTier(row: TierRow, currency: string, eventMaxPerOrder: number): void {
     this.sql.exec(
       `INSERT INTO tier (id, event_id, position, name, price, kind, capacity, max_per_order, sales_start_at,

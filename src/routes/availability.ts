@@ -31,13 +31,25 @@ async function snapshot(env: Env, db: Db, eventId: string) {
   return { body, etag: `"${(await sha256Hex(body)).slice(0, 32)}"` };
 }
 
+/** If-None-Match uses the weak comparison (RFC 9110): `W/"x"` matches `"x"` (a proxy that compresses weakens tags). */
+function unchanged(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (ifNoneMatch === undefined) return false;
+  if (ifNoneMatch.trim() === "*") return true;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, "");
+  return ifNoneMatch.split(",").some((tag) => opaque(tag) === opaque(etag));
+}
+
 export const availabilityRoutes = new Routes().on(read, async (c) => {
   const eventId = readParam(c, "eventId", read.params.eventId);
   const maxAge = Number(c.env.AVAILABILITY_MAX_AGE_MS) || 0;
-  const { body, etag } = await recent.get(eventId, maxAge, Date.now(), () => snapshot(c.env, c.get("db"), eventId));
-  const seen = c.req.header("If-None-Match");
+  const { body, etag } = await recent.get(eventId, maxAge, Date.now(), () => {
+    // Other pollers wait for this request's snapshot: it must finish even if this client goes away.
+    const made = snapshot(c.env, c.get("db"), eventId);
+    c.executionCtx.waitUntil(made.catch(() => undefined));
+    return made;
+  });
   // no-cache: a browser keeps the answer and revalidates it on every poll, as any client may.
   const headers = { ETag: etag, "Cache-Control": "no-cache" };
-  if (seen !== undefined && seen.split(",").some((tag) => tag.trim() === etag)) return c.body(null, 304, headers);
+  if (unchanged(c.req.header("If-None-Match"), etag)) return c.body(null, 304, headers);
   return c.body(body, 200, { ...headers, "Content-Type": "application/json" });
 });
