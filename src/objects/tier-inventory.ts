@@ -222,7 +222,8 @@ export class TierInventory extends DurableObject<Env> {
 
   async snapshot(tierId: string): Promise<Result<TierSnapshot>> {
     return this.known(tierId, () => {
-      const state = this.ledger.state(true);
+      // The seat labels go once, with their statuses; the tier row need not carry them again.
+      const state = this.ledger.state(false);
       return {
         ok: true as const,
         tier: state.row,
