@@ -29,8 +29,13 @@ export class Outbox {
 
   /** Call inside the decision's transaction. */
   enqueue(messages: OutboxMessage[]): void {
-    for (const message of messages) {
-      this.sql.exec("INSERT INTO outbox (message) VALUES (?)", JSON.stringify(message));
+    // One statement per up to 100 messages (SQLite's bound-parameter limit in a Durable Object), in order.
+    for (let i = 0; i < messages.length; i += 100) {
+      const chunk = messages.slice(i, i + 100);
+      this.sql.exec(
+        `INSERT INTO outbox (message) VALUES ${chunk.map(() => "(?)").join(", ")}`,
+        ...chunk.map((m) => JSON.stringify(m)),
+      );
     }
   }
 
