@@ -4,7 +4,7 @@ import type { Db } from "./client";
 import { idempotencyKeys, sessionClaims } from "./schema";
 
 /** How long what is purged can still matter: set by the layers that own the keys and the claims. */
-export interface Lifetimes {
+interface Lifetimes {
   /** An idempotency key's stored answer (the HTTP middleware's). */
   idempotencyKeyMs: number;
   /** A buyer session's claim whose reservation never landed (the request making it may still run). */

@@ -20,7 +20,7 @@ type CheckoutSessionParams = Stripe.Checkout.SessionCreateParams;
 
 export const checkoutIdempotencyKey = (orderId: string) => `boxoffice-checkout-session-${orderId}`;
 
-export interface SessionSubject {
+interface SessionSubject {
   orderId: string;
   reservationId: string;
   email: string;
