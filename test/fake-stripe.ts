@@ -61,8 +61,6 @@ export function installFakeStripe() {
   const refunds: FakeRefund[] = [];
   /** When set, refunds are refused with this Stripe error message (a permanent refusal). */
   let refuseRefunds: string | null = null;
-  /** When set, a refund request never gets an answer (the connection drops). */
-  let refundsUnreachable = false;
   /** Answers by idempotency key, replayed as Stripe replays them, with the parameters they were made for. */
   const byKey = new Map<string, { status: number; body: string; params: string }>();
   /** How many more answers to a path are lost after Stripe acted on the request (the connection drops). */
@@ -125,7 +123,6 @@ export function installFakeStripe() {
     const request = new Request(input, init);
     const url = new URL(request.url);
     if (url.host !== "stripe.test") return realFetch(input, init);
-    if (refundsUnreachable && url.pathname === "/v1/refunds") throw new TypeError("network connection lost");
     const failed = failing.get(url.pathname) ?? 0;
     if (failed > 0) {
       failing.set(url.pathname, failed - 1);
@@ -232,10 +229,7 @@ export function installFakeStripe() {
     refuseRefundsWith: (message: string | null) => {
       refuseRefunds = message;
     },
-    refundsUnreachable: (down: boolean) => {
-      refundsUnreachable = down;
-    },
-    /** The next `count` requests to `path` fail before they reach Stripe. */
+    /** The next `count` requests to `path` fail before they reach Stripe (`Infinity`: until set to 0). */
     failBeforeStripe: (path: string, count: number) => {
       failing.set(path, count);
     },

@@ -35,7 +35,6 @@ export function useFakeStripe(): FakeStripe {
     },
     dashboardRefund: (paymentIntent, amount) => live().dashboardRefund(paymentIntent, amount),
     refuseRefundsWith: (message) => live().refuseRefundsWith(message),
-    refundsUnreachable: (down) => live().refundsUnreachable(down),
     loseAnswers: (path, count) => live().loseAnswers(path, count),
     failBeforeStripe: (path, count) => live().failBeforeStripe(path, count),
     session: (id) => live().session(id),

@@ -277,9 +277,9 @@ describe("refunds that meet each other", () => {
 
   it("a refund whose Stripe call got no answer is finished by the hourly sweep, with the same key", async () => {
     const { event, orderId } = await paidOrder(stripe, 2, 2);
-    stripe.refundsUnreachable(true);
+    stripe.failBeforeStripe("/v1/refunds", Number.POSITIVE_INFINITY);
     expect((await refund(orderId)).status).toBe(500);
-    stripe.refundsUnreachable(false);
+    stripe.failBeforeStripe("/v1/refunds", 0);
     const blocked = await refund(orderId, { ticketIds: [(await readOrder(orderId)).tickets[0].id] });
     expect(blocked.status).toBe(410);
     expect(blocked.body.refundIds).toHaveLength(1);
