@@ -20,6 +20,7 @@ import { idFrom, secretsEqual, sha256Hex, tokenFrom, tokenKind } from "../../lib
 import { hmac } from "../../lib/secret-box";
 import { assertChargeable } from "../../lib/stripe-limits";
 import { refusalError, tierObject, unwrap } from "../../objects/tier-client";
+import type { Refusal } from "../../objects/tier-rpc";
 import type { CheckoutInput } from "../../schemas/orders";
 import { stripeClient } from "../../stripe/client";
 import { findEvent } from "../catalog/events";
@@ -175,9 +176,7 @@ export async function fulfil(env: Env, order: OrderRow, payment: Payment, ctx: R
         ),
       ),
     );
-    if (payment.paymentIntentId !== null) return refuseLate(env, order, payment.paymentIntentId, ctx);
-    unwrap(await lead.cancelCheckout(order.leadTierId, order.id, "canceled", ctx));
-    throw refusalError(refused);
+    return cannotSell(env, order, payment, refused, ctx);
   }
   const late = parts.some((p) => p.result.ok && p.result.late);
   return unwrap(
@@ -198,11 +197,21 @@ async function fulfilAlone(env: Env, order: OrderRow, payment: Payment, ctx: Req
   const { paymentIntentId } = payment;
   const result = await lead.fulfilAlone({ tierId: order.leadTierId, orderId: order.id, tickets, paymentIntentId, ctx });
   if (result.ok && result.verdict === "paid") return result.order;
-  // Closed without tickets, or its capacity is gone (nothing was sold): a payment is refunded, once.
-  if (paymentIntentId !== null) return refuseLate(env, order, paymentIntentId, ctx);
-  if (result.ok) return result.order;
-  unwrap(await lead.cancelCheckout(order.leadTierId, order.id, "canceled", ctx));
-  throw refusalError(result);
+  if (result.ok) {
+    // Closed without tickets: a payment reported for it is refunded (once; the refund may be done already).
+    return paymentIntentId === null ? result.order : refuseLate(env, order, paymentIntentId, ctx);
+  }
+  return cannotSell(env, order, payment, result, ctx);
+}
+
+/**
+ * The order cannot get its tickets and holds nothing sold any more: a payment is refunded (once); a free
+ * order is closed and the refusal is the caller's answer.
+ */
+async function cannotSell(env: Env, order: OrderRow, payment: Payment, refusal: Refusal, ctx: RequestContext) {
+  if (payment.paymentIntentId !== null) return refuseLate(env, order, payment.paymentIntentId, ctx);
+  unwrap(await tierObject(env, order.leadTierId).cancelCheckout(order.leadTierId, order.id, "canceled", ctx));
+  throw refusalError(refusal);
 }
 
 async function refuseLate(env: Env, order: OrderRow, paymentIntentId: string, ctx: RequestContext) {
