@@ -17,6 +17,7 @@ import { health } from "./routes/health";
 import type { Routes } from "./routes/operation";
 import { orderRoutes } from "./routes/orders";
 import { organiserReportRoutes } from "./routes/organiser-reports";
+import { queueRoutes } from "./routes/queue";
 import { refundRoutes } from "./routes/refunds";
 import { reservationRoutes } from "./routes/reservations";
 import { scannerRoutes } from "./routes/scanners";
@@ -59,7 +60,7 @@ app
     "/v1/*",
     cors({
       origin: (origin, c) => allowedOrigin(origin, c.env.ALLOWED_ORIGINS),
-      allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"],
+      allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id", "Boxoffice-Admission"],
       allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
       exposeHeaders: ["X-Request-Id", "Idempotent-Replayed", "Retry-After", "ETag"],
       maxAge: 600,
@@ -76,6 +77,7 @@ const ROUTES: readonly Routes[] = [
   tierRoutes,
   availabilityRoutes,
   auditRoutes,
+  queueRoutes,
   reservationRoutes,
   orderRoutes,
   refundRoutes,

@@ -1,10 +1,13 @@
 import { app } from "./app";
+import { IN_FLIGHT_MS } from "./db/claims";
 import { createDb } from "./db/client";
 import { purgeExpired } from "./db/purge";
+import { PASS_LIFETIME_MS } from "./domain/drops/queue";
 import { resumeStaleRefunds } from "./domain/sales/refunds";
-import { IN_FLIGHT_MS } from "./domain/sales/session-claims";
 import { KEY_LIFETIME_MS } from "./middleware/idempotency";
 
+export { QueueClock } from "./objects/queue-clock";
+export { QueueShard } from "./objects/queue-shard";
 export { TierInventory } from "./objects/tier-inventory";
 
 export default {
@@ -14,6 +17,7 @@ export default {
     await purgeExpired(db, controller.scheduledTime, {
       idempotencyKeyMs: KEY_LIFETIME_MS,
       claimInFlightMs: IN_FLIGHT_MS,
+      passMs: PASS_LIFETIME_MS,
     });
     await resumeStaleRefunds(env, db, controller.scheduledTime);
   },

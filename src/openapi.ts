@@ -16,6 +16,7 @@ const SECURITY: Record<Auth, Record<string, string[]>[]> = {
   scanner: [{ scanner: [] }],
   "scanner or organiser": [{ scanner: [] }, { organiser: [] }],
   stripe: [],
+  "queue entry": [{ queueEntry: [] }],
   none: [],
 };
 
@@ -27,6 +28,7 @@ const AUTH_ERRORS: Record<Auth, ErrorCode[]> = {
   scanner: ["UNAUTHORIZED"],
   "scanner or organiser": ["UNAUTHORIZED", "FORBIDDEN"],
   stripe: [],
+  "queue entry": ["UNAUTHORIZED"],
   none: [],
 };
 
@@ -39,6 +41,7 @@ export function errorsOf(op: Operation): ErrorCode[] {
       ...(op.params ? (["NOT_FOUND"] as const) : []),
       ...(op.body ? (["INVALID_INPUT", "INVALID_JSON", "PAYLOAD_TOO_LARGE"] as const) : []),
       ...(op.idempotent ? (["INVALID_INPUT", "IDEMPOTENCY_KEY_IN_USE", "IDEMPOTENCY_KEY_REUSED"] as const) : []),
+      ...(op.limit ? (["RATE_LIMITED"] as const) : []),
       ...(op.errors ?? []),
       "INTERNAL",
     ]),
@@ -150,6 +153,7 @@ export function openApiDocument(operations: readonly Operation[]) {
         reservation: { type: "http", scheme: "bearer", description: "rsvtok_…, from the reservation" },
         order: { type: "http", scheme: "bearer", description: "ordtok_…, from checkout" },
         scanner: { type: "http", scheme: "bearer", description: "scntok_…, shown once when the scanner is created" },
+        queueEntry: { type: "http", scheme: "bearer", description: "qentok_…, from joining the queue" },
       },
       schemas: { Problem: PROBLEM },
     },

@@ -18,9 +18,20 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
+let clients = 0;
+
+/**
+ * A new client address (documentation range, 2001:db8::/32) each call: tests that send many requests
+ * stand for as many clients (API.md, "Drops"); a test of the per-client limits sends one address itself.
+ */
+export function newClient(): string {
+  clients += 1;
+  return `2001:db8::${clients.toString(16)}`;
+}
+
 // biome-ignore lint/suspicious/noExplicitAny: test responses are asserted field by field
 export async function api<T = any>(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse<T>> {
-  const headers: Record<string, string> = { ...options.headers };
+  const headers: Record<string, string> = { "CF-Connecting-IP": newClient(), ...options.headers };
   if (options.token) headers.Authorization = `Bearer ${options.token}`;
   let body: string | undefined = options.raw;
   if (options.body !== undefined) {

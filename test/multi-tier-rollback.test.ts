@@ -22,7 +22,6 @@ describe("rolling back a multi-tier reservation", () => {
       eventId: event.id,
       reservationId: rid,
       leadTierId: lead,
-      totalQuantity: 3,
       header: null,
       ctx: SYSTEM,
     };

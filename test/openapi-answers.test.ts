@@ -37,6 +37,19 @@ async function paidOrder() {
 }
 
 describe("every route answers as the OpenAPI document says", () => {
+  it("the drop queue", async () => {
+    const opensAt = new Date(Date.now() - 1000).toISOString();
+    const event = await createEvent([{ capacity: 5 }], { queue: { opensAt, admitPerMinute: 60 } });
+    const joined = await api("POST", `/v1/events/${event.id}/queue`, { body: { sessionId: "s" } });
+    expect(joined.status).toBe(201);
+    expect((await api("POST", `/v1/events/${event.id}/queue`, { body: { sessionId: "s" } })).status).toBe(200);
+    expect((await api("POST", `/v1/events/${event.id}/queue`, { body: { nope: 1 } })).status).toBe(400);
+    expect((await api("GET", `/v1/queue/${joined.body.id}`, { token: joined.body.token })).status).toBe(200);
+    expect((await api("GET", `/v1/queue/${joined.body.id}`)).status).toBe(401);
+    const tierId = event.tiers[0]?.id as string;
+    expect((await reserve(event.id, [{ tierId, quantity: 1 }])).status).toBe(403);
+  });
+
   it("events, tiers, availability and the audit log", async () => {
     const event = await createEvent([{ capacity: 5 }]);
     const tierId = event.tiers[0]?.id as string;
@@ -48,6 +61,9 @@ describe("every route answers as the OpenAPI document says", () => {
     expect((await api("POST", `/v1/events/${event.id}/tiers`, { body: tier })).status).toBe(401);
     expect((await api("PATCH", `/v1/tiers/${tierId}`, { ...admin, body: { capacity: 6 } })).status).toBe(200);
     expect((await api("PATCH", `/v1/tiers/${tierId}`, { ...admin, raw: "{" })).status).toBe(400);
+    expect((await api("PATCH", `/v1/events/${event.id}`, { ...admin, body: { name: "Renamed" } })).status).toBe(200);
+    expect((await api("PATCH", `/v1/events/${event.id}`, { ...admin, body: {} })).status).toBe(400);
+    expect((await api("PATCH", `/v1/events/${event.id}`, { body: { name: "x" } })).status).toBe(401);
     expect((await api("GET", `/v1/events/${event.id}/availability`)).status).toBe(200);
     expect((await api("GET", "/v1/events/nope/availability")).status).toBe(400);
     expect((await api("GET", `/v1/events/${event.id}/audit?limit=2`, admin)).status).toBe(200);

@@ -89,6 +89,7 @@ it("stats after a scripted day equal the hand-computed numbers, and verify passe
     ],
     utilization: 0.4167,
     checkins: { admitted: 2, duplicates: 1, byGate: { north: 1, south: 1 } },
+    queue: null,
   });
   expect(reservations).toMatchObject({
     created: 4,

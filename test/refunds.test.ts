@@ -291,7 +291,10 @@ describe("refunds that meet each other", () => {
   });
 
   it("an order of 120 tickets is refunded whole", async () => {
-    const event = await createEvent([{ capacity: 200, price: 0, maxPerOrder: 200 }], { maxTicketsPerOrder: 200 });
+    const event = await createEvent([{ capacity: 200, price: 0, maxPerOrder: 200 }], {
+      maxTicketsPerOrder: 200,
+      maxHeldPerClient: 200,
+    });
     const tierId = event.tiers[0]?.id as string;
     const reservation = (await reserve(event.id, [{ tierId, quantity: 120 }])).body;
     const order = await api("POST", `/v1/reservations/${reservation.id}/checkout`, {

@@ -3,6 +3,7 @@
  * histogram and the percentiles), plus the check that every response had the expected status.
  */
 import autocannon from "autocannon";
+import { clientHeader } from "../common/clients.ts";
 
 export interface RequestSpec {
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -18,6 +19,11 @@ export interface RequestSpec {
    * check in): called before every request; what it returns replaces `body` and extends `headers`.
    */
   perRequest?: () => { body?: string; headers?: Record<string, string> };
+  /**
+   * Called before every request: the address it comes from, sent as `CF-Connecting-IP`
+   * (common/clients.ts), so that no client of the service's goes over its limits.
+   */
+  client?: () => string;
 }
 
 export interface MeasureOptions {
@@ -54,9 +60,19 @@ export interface Measurement {
   stoppedEarly?: boolean;
 }
 
+/** What changes from one request to the next: `perRequest`'s body and headers, and the client's address. */
+function changes(request: RequestSpec): RequestSpec["perRequest"] {
+  const { perRequest, client } = request;
+  if (!client) return perRequest;
+  return () => {
+    const next = perRequest?.() ?? {};
+    return { ...next, headers: { ...next.headers, ...clientHeader(client()) } };
+  };
+}
+
 export async function measure(options: MeasureOptions): Promise<Measurement> {
   const { request } = options;
-  const { perRequest } = request;
+  const perRequest = changes(request);
   const startedAt = performance.now();
   let lastResponseAt = startedAt;
   const settings: autocannon.Options = {

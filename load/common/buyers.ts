@@ -4,6 +4,7 @@
  * as Stripe signs it, to pay them.
  */
 import { createHmac, randomBytes } from "node:crypto";
+import { clientHeader, nextAddress } from "./clients.ts";
 import type { ScenarioContext } from "./context.ts";
 import type { LoadEvent } from "./events.ts";
 
@@ -53,7 +54,10 @@ export function pendingOrder(answer: CheckoutAnswer): PendingOrder | string {
   };
 }
 
-/** `n` pending orders of one ticket each (reserve, then check out), `concurrency` buyers at a time. */
+/**
+ * `n` pending orders of one ticket each (reserve, then check out), `concurrency` buyers at a time,
+ * each order a buyer of its own (a new address: a pending order still holds its ticket).
+ */
 export async function pendingOrders(
   ctx: ScenarioContext,
   event: LoadEvent,
@@ -67,13 +71,16 @@ export async function pendingOrders(
     while (!failed && orders.length + inFlight < n) {
       inFlight++;
       try {
+        const headers = clientHeader(nextAddress("buyer"));
         const r = await ctx.api<Reservation>("POST", `/v1/events/${event.id}/reservations`, undefined, {
           raw: reservationBody(event),
+          headers,
           expect: 201,
         });
         const answer = await ctx.api<CheckoutAnswer>("POST", `/v1/reservations/${r.id}/checkout`, undefined, {
           raw: CHECKOUT_BODY,
           token: r.token,
+          headers,
           expect: 201,
         });
         const order = pendingOrder(answer);

@@ -69,13 +69,17 @@ export async function addScanners(
   return scanners.map((s) => s.token);
 }
 
-/** Every item of a paginated organiser list (`limit` a page), the page's items under `key`. */
+/**
+ * Every item of a paginated organiser list (`limit` a page), the page's items under `key`; `headers`
+ * go with every page (a client's address, for a list the service limits per client: the check-in list).
+ */
 export async function everyPage<K extends string, T>(
   ctx: ScenarioContext,
   path: string,
   filter: Record<string, string>,
   key: K,
   limit = 200,
+  headers: Record<string, string> = {},
 ): Promise<T[]> {
   const items: T[] = [];
   let cursor: string | null = null;
@@ -83,6 +87,7 @@ export async function everyPage<K extends string, T>(
     const query = new URLSearchParams({ ...filter, limit: String(limit), ...(cursor ? { cursor } : {}) });
     const page: Record<K, T[]> & { nextCursor: string | null } = await ctx.api("GET", `${path}?${query}`, undefined, {
       token: ctx.adminToken,
+      headers,
     });
     items.push(...page[key]);
     cursor = page.nextCursor;

@@ -49,6 +49,12 @@ export async function startMiniflare(
       durableObjects: Object.fromEntries(
         config.durableObjects.map((d) => [d.binding, { className: d.className, useSQLite: d.sqlite }]),
       ),
+      ratelimits: Object.fromEntries(
+        config.ratelimits.map((r) => [
+          r.binding,
+          { namespace_id: r.namespaceId, simple: { limit: r.limit, period: r.period } },
+        ]),
+      ),
       ...(direct ? { unsafeDirectSockets: [{ host: HOST, port }] } : {}),
     }),
   );

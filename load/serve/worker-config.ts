@@ -15,6 +15,8 @@ export interface WorkerConfig {
   requiredSecrets: string[];
   d1: { binding: string; databaseId: string; migrationsDir: string }[];
   durableObjects: { binding: string; className: string; sqlite: boolean }[];
+  /** Rate Limiting bindings (`[[ratelimits]]`): `limit` requests a key per `period` seconds. */
+  ratelimits: { binding: string; namespaceId: string; limit: number; period?: 10 | 60 }[];
 }
 
 /** The fields of wrangler's parsed config this file reads. */
@@ -28,6 +30,7 @@ interface WranglerConfig {
   d1_databases?: { binding: string; database_id?: string; database_name?: string; migrations_dir?: string }[];
   durable_objects?: { bindings?: { name: string; class_name: string; script_name?: string }[] };
   migrations?: { new_sqlite_classes?: string[] }[];
+  ratelimits?: { name: string; namespace_id: string; simple: { limit: number; period?: 10 | 60 } }[];
   [key: string]: unknown;
 }
 
@@ -77,6 +80,12 @@ export async function readWorkerConfig(root: string): Promise<WorkerConfig> {
       if (b.script_name) throw new Error(`Durable Object ${b.name} lives in another Worker: not supported here`);
       return { binding: b.name, className: b.class_name, sqlite: sqliteClasses.has(b.class_name) };
     }),
+    ratelimits: (c.ratelimits ?? []).map((r) => ({
+      binding: r.name,
+      namespaceId: r.namespace_id,
+      limit: r.simple.limit,
+      period: r.simple.period,
+    })),
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * The measured steps of the suite's scenarios, each request timed under its name and each outcome a
  * check: one buyer's purchase (reserve → checkout → Stripe's signed `checkout.session.completed`) and
- * one scan at the door.
+ * one scan at the door. Both are sent from a client's address (`CF-Connecting-IP`, common/clients.ts).
  */
 import {
   CHECKOUT_BODY,
@@ -12,6 +12,7 @@ import {
   type Reservation,
   reservationBody,
 } from "../common/buyers.ts";
+import { type Client, clientHeader, nextAddress } from "../common/clients.ts";
 import type { LoadEvent } from "../common/events.ts";
 import type { Expected, Http } from "../common/http.ts";
 import type { Metrics } from "./engine.ts";
@@ -27,7 +28,9 @@ const RESERVE_OR_SOLD_OUT: readonly Expected[] = [201, "409 SOLD_OUT", "409 SEAT
 /**
  * One buyer's purchase of one ticket, each step timed under its name: reserve (201; or, where the tier
  * `canSellOut`, 409 SOLD_OUT or SEAT_UNAVAILABLE; any other answer fails), check out (201, pending
- * payment), and Stripe's signed `checkout.session.completed` (200: paid).
+ * payment), and Stripe's signed `checkout.session.completed` (200: paid). Every purchase is a buyer of
+ * its own, a new address (a VU buying ticket after ticket would soon go over one client's limits);
+ * Stripe's webhook comes from Stripe, not from the buyer.
  */
 export async function buy(
   http: Http,
@@ -36,11 +39,12 @@ export async function buy(
   event: LoadEvent,
   canSellOut: boolean,
 ): Promise<Purchase> {
+  const buyer = clientHeader(nextAddress("buyer"));
   const r = await http.request<Reservation & { code?: string }>(
     "reserve",
     "POST",
     `/v1/events/${event.id}/reservations`,
-    { raw: reservationBody(event), expect: canSellOut ? RESERVE_OR_SOLD_OUT : [201] },
+    { raw: reservationBody(event), headers: buyer, expect: canSellOut ? RESERVE_OR_SOLD_OUT : [201] },
   );
   const expected = canSellOut ? "reserve: 201, or 409 SOLD_OUT | SEAT_UNAVAILABLE" : "reserve: 201";
   if (!metrics.check(expected, r.ok, `${r.status} ${r.body?.code ?? ""}`)) return { kind: "failed", step: "reserve" };
@@ -48,6 +52,7 @@ export async function buy(
   const c = await http.request<CheckoutAnswer>("checkout", "POST", `/v1/reservations/${r.body.id}/checkout`, {
     raw: CHECKOUT_BODY,
     token: r.body.token,
+    headers: buyer,
     expect: [201],
   });
   const order = c.ok ? pendingOrder(c.body) : `status ${c.status}`;
@@ -63,17 +68,20 @@ export async function buy(
 
 /**
  * One scan at the door, timed as `checkin`: `admitted` (200 admitted), `refused` (409
- * ALREADY_CHECKED_IN, the ticket was in already) or `failed` (any other answer: a failed check).
+ * ALREADY_CHECKED_IN, the ticket was in already) or `failed` (any other answer: a failed check). Sent
+ * from the scanner's `client`.
  */
 export async function scan(
   http: Http,
   metrics: Metrics,
   code: string,
   scannerToken: string,
+  client: Client,
 ): Promise<"admitted" | "refused" | "failed"> {
   const r = await http.request<{ result?: string; code?: string }>("checkin", "POST", "/v1/checkins", {
     body: { code },
     token: scannerToken,
+    headers: client.header(),
     expect: [200, "409 ALREADY_CHECKED_IN"],
   });
   const admitted = r.status === 200 && r.body?.result === "admitted";

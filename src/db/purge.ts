@@ -1,7 +1,7 @@
 /** Housekeeping run by the cron trigger: forget what can no longer matter. */
 import { lt, sql } from "drizzle-orm";
 import type { Db } from "./client";
-import { idempotencyKeys, sessionClaims } from "./schema";
+import { clientHolds, idempotencyKeys, passClaims, sessionClaims } from "./schema";
 
 /** How long what is purged can still matter: set by the layers that own the keys and the claims. */
 interface Lifetimes {
@@ -9,6 +9,8 @@ interface Lifetimes {
   idempotencyKeyMs: number;
   /** A buyer session's claim whose reservation never landed (the request making it may still run). */
   claimInFlightMs: number;
+  /** The longest an admission pass lives (its claims count it used up until then). */
+  passMs: number;
 }
 
 export async function purgeExpired(db: Db, now: number, lifetimes: Lifetimes): Promise<void> {
@@ -18,5 +20,10 @@ export async function purgeExpired(db: Db, now: number, lifetimes: Lifetimes): P
     db.delete(sessionClaims).where(sql`${sessionClaims.claimedAt} < ${now - lifetimes.claimInFlightMs} AND NOT EXISTS (
       SELECT 1 FROM reservations r WHERE r.id = ${sessionClaims.reservationId}
         AND (r.status = 'checkout' OR (r.status = 'active' AND r.expires_at > ${now})))`),
+    // A client's claim matters the same way; a pass's until the pass has lapsed.
+    db.delete(clientHolds).where(sql`${clientHolds.claimedAt} < ${now - lifetimes.claimInFlightMs} AND NOT EXISTS (
+      SELECT 1 FROM reservations r WHERE r.id = ${clientHolds.reservationId}
+        AND r.status IN ('active', 'checkout') AND r.expires_at > ${now})`),
+    db.delete(passClaims).where(lt(passClaims.claimedAt, now - lifetimes.passMs)),
   ]);
 }

@@ -16,8 +16,25 @@ export const events = sqliteTable("events", {
   timezone: text("timezone").notNull(),
   currency: text("currency").notNull(),
   maxTicketsPerOrder: integer("max_tickets_per_order").notNull(),
+  /** Tickets one client (its `CF-Connecting-IP`) may hold in this event's live reservations at once. */
+  maxHeldPerClient: integer("max_held_per_client").notNull().default(20),
+  /** The drop queue, while the event sells through one (`null`: no queue). */
+  queue: text("queue", { mode: "json" }).$type<StoredQueue>(),
   createdAt: integer("created_at").notNull(),
 });
+
+/**
+ * An event's queue as stored: the organiser's settings, plus what fixes its shards: `generation` (when
+ * this queue was set; a queue removed and set again is a new one, with new shards) and `shards`.
+ */
+export interface StoredQueue {
+  opensAt: number;
+  admitPerMinute: number;
+  passSeconds: number;
+  passReservations: number;
+  generation: number;
+  shards: number;
+}
 
 export const tiers = sqliteTable(
   "tiers",
@@ -87,6 +104,39 @@ export const sessionClaims = sqliteTable(
     claimedAt: integer("claimed_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.eventId, t.sessionId] })],
+);
+
+/**
+ * The tickets each client holds, one row per reservation, claimed with one conditional insert before
+ * any capacity is held (so a client's racing requests cannot together pass its limit). A row counts
+ * while its reservation still holds (by the reservation's own row), or, before that row exists, for
+ * `IN_FLIGHT_MS` (a request still running, or one that crashed: then the claim lapses by itself).
+ */
+export const clientHolds = sqliteTable(
+  "client_holds",
+  {
+    reservationId: text("reservation_id").primaryKey(),
+    eventId: text("event_id").notNull(),
+    client: text("client").notNull(),
+    quantity: integer("quantity").notNull(),
+    claimedAt: integer("claimed_at").notNull(),
+  },
+  (t) => [index("client_holds_client_idx").on(t.eventId, t.client)],
+);
+
+/**
+ * The reservations made with each admission pass (a queue entry's), claimed like `client_holds`: a
+ * pass allows at most its `passReservations` created reservations, one holding at a time.
+ */
+export const passClaims = sqliteTable(
+  "pass_claims",
+  {
+    reservationId: text("reservation_id").primaryKey(),
+    entryId: text("entry_id").notNull(),
+    eventId: text("event_id").notNull(),
+    claimedAt: integer("claimed_at").notNull(),
+  },
+  (t) => [index("pass_claims_entry_idx").on(t.entryId)],
 );
 
 export const auditLog = sqliteTable(

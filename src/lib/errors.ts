@@ -13,6 +13,9 @@ export const ERROR_STATUS = {
   NOT_FOUND: 404,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
+  ADMISSION_REQUIRED: 403,
+  ADMISSION_INVALID: 403,
+  BOT_CHECK_FAILED: 403,
   TOO_MANY_TICKETS: 400,
   SOLD_OUT: 409,
   SEAT_UNAVAILABLE: 409,
@@ -55,6 +58,8 @@ export class ApiError extends Error {
     readonly detail: string,
     /** Extra members of the problem document (`tierId`, `available`, `errors`, …). */
     readonly extra: Record<string, unknown> = {},
+    /** Headers the answer carries (`Retry-After`). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(`${code}: ${detail}`);
     this.name = "ApiError";

@@ -29,7 +29,10 @@ export function problem(c: Context, error: ApiError): Response {
     detail: error.detail,
     ...Object.fromEntries(extensions),
   };
-  return c.body(JSON.stringify(body), error.status, { "Content-Type": "application/problem+json" });
+  return c.body(JSON.stringify(body), error.status, {
+    ...error.headers,
+    "Content-Type": "application/problem+json",
+  });
 }
 
 /** A server fault: the cause goes to the log with the request id, the client learns nothing more. */

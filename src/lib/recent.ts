@@ -21,4 +21,9 @@ export class Recent<T> {
     });
     return value;
   }
+
+  /** Drops the kept value (after a change this isolate made, so it sees it at once). */
+  forget(key: string): void {
+    this.entries.delete(key);
+  }
 }

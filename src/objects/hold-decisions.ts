@@ -44,15 +44,6 @@ export function decideHold(l: Ledger, req: HoldRequest, now: number): Result<Hel
       limit: row.maxPerOrder,
     };
   }
-  if (req.totalQuantity > state.eventMaxPerOrder) {
-    return {
-      ok: false,
-      code: "TOO_MANY_TICKETS",
-      detail: `This event allows at most ${state.eventMaxPerOrder} tickets per order`,
-      tierId: row.id,
-      limit: state.eventMaxPerOrder,
-    };
-  }
   const unknown = req.seats ? l.store.unknownSeats(req.seats) : [];
   if (unknown.length > 0) return invalid("items", `tier '${row.name}' has no seats ${unknown.join(", ")}`);
   // Bad input is refused as such before the sales window and availability are looked at.

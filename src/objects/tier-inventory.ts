@@ -398,7 +398,7 @@ export class TierInventory extends DurableObject<Env> {
         await this.ctx.blockConcurrencyWhile(async () => {
           if (this.migrated && this.store.tier(false)) return;
           const found = await createDb(this.env.DB)
-            .select({ tier: tiers, currency: events.currency, eventMaxPerOrder: events.maxTicketsPerOrder })
+            .select({ tier: tiers, currency: events.currency })
             .from(tiers)
             .innerJoin(events, eq(events.id, tiers.eventId))
             .where(eq(tiers.id, tierId))
@@ -406,7 +406,7 @@ export class TierInventory extends DurableObject<Env> {
           if (found) {
             this.ctx.storage.transactionSync(() => {
               if (!this.migrated) migrate(this.ctx.storage.sql);
-              this.store.initTier(found.tier, found.currency, found.eventMaxPerOrder);
+              this.store.initTier(found.tier, found.currency);
             });
             this.migrated = true;
           }

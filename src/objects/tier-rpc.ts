@@ -48,8 +48,6 @@ export interface HoldRequest {
   /** For a seated tier, the seats; otherwise (or for "best available" seats) the quantity. */
   quantity: number;
   seats?: string[];
-  /** Tickets across the whole reservation, checked against the event's maxTicketsPerOrder. */
-  totalQuantity: number;
   /**
    * A single-tier reservation is held and activated in one step (`header` given). A part of a
    * multi-tier reservation is held `pending` and activated once every tier has said yes.

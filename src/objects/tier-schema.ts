@@ -95,6 +95,10 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX order_refunds_by_order ON order_refunds (order_id);
   ALTER TABLE tier ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;
   `,
+  // The event's order limit is checked in the Worker (it can change; the tier's copy could not follow).
+  `
+  ALTER TABLE tier DROP COLUMN event_max_per_order;
+  `,
 ];
 
 /** Whether the object has a schema yet (it gets one only once it is initialised for a real tier). */

@@ -27,7 +27,6 @@ export interface TierCounters {
 export interface TierState {
   row: TierRow;
   currency: string;
-  eventMaxPerOrder: number;
   held: number;
   sold: number;
 }
@@ -50,7 +49,6 @@ interface TierColumns extends Record<string, SqlStorageValue> {
   created_at: number;
   updated_at: number;
   currency: string;
-  event_max_per_order: number;
   held: number;
   sold: number;
   refused: number;
@@ -138,7 +136,6 @@ export class TierStore {
         updatedAt: r.updated_at,
       },
       currency: r.currency,
-      eventMaxPerOrder: r.event_max_per_order,
       held: r.held,
       sold: r.sold,
     };
@@ -159,12 +156,12 @@ export class TierStore {
     return { capacity, held, sold, refusals };
   }
 
-  initTier(row: TierRow, currency: string, eventMaxPerOrder: number): void {
+  initTier(row: TierRow, currency: string): void {
     this.sql.exec(
       `INSERT INTO tier (id, event_id, position, name, price, kind, capacity, max_per_order, sales_start_at,
         sales_end_at, hold_seconds, max_extensions, extension_seconds, version, created_at, updated_at,
-        currency, event_max_per_order)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        currency)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       row.id,
       row.eventId,
       row.position,
@@ -182,7 +179,6 @@ export class TierStore {
       row.createdAt,
       row.updatedAt,
       currency,
-      eventMaxPerOrder,
     );
     if (row.seats) this.addSeats(row.seats, 0);
     this.tierRow = null;

@@ -37,6 +37,10 @@ export const Event = z.strictObject({
   timezone: z.string(),
   currency: z.string(),
   maxTicketsPerOrder: z.int(),
+  maxHeldPerClient: z.int(),
+  queue: z
+    .strictObject({ opensAt: iso, admitPerMinute: z.int(), passSeconds: z.int(), passReservations: z.int() })
+    .nullable(),
   createdAt: iso,
   tiers: z.array(Tier),
 });
@@ -200,6 +204,27 @@ export const Stats = z.strictObject({
     duplicates: count,
     byGate: z.record(z.string(), count),
   }),
+  queue: z
+    .strictObject({
+      waiting: count,
+      admitted: count,
+      passesUsed: count,
+      admitPerMinute: count,
+      oldestWaitSeconds: count,
+    })
+    .nullable(),
+});
+
+export const QueueEntry = z.strictObject({
+  id: z.string(),
+  eventId: z.string(),
+  status: z.enum(["waiting", "admitted", "expired"]),
+  position: count,
+  estimatedWaitSeconds: count,
+  pollAfterSeconds: z.int().min(1),
+  pass: z.string().optional(),
+  passExpiresAt: iso.optional(),
+  token: z.string().optional(),
 });
 
 export const Verify = z.strictObject({

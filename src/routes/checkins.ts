@@ -20,6 +20,7 @@ const online = operation({
   path: "/v1/checkins",
   summary: "Check a ticket in (or out)",
   auth: "scanner",
+  limit: "scanner",
   body: CheckinInput,
   responses: { 200: { description: "Admitted or exited", body: Checkin } },
   errors: [
@@ -37,6 +38,7 @@ const batch = operation({
   path: "/v1/checkins/batch",
   summary: "The scans an offline scanner made, replayed in scan order",
   auth: "scanner",
+  limit: "scanner",
   body: CheckinBatchInput,
   responses: { 200: { description: "One result per scan", body: CheckinBatch } },
 });
@@ -46,6 +48,7 @@ const list = operation({
   path: "/v1/events/:eventId/checkin-list",
   summary: "Tickets and their door status, for a scanner's offline cache",
   auth: "scanner or organiser",
+  limit: "scanner",
   params,
   query: CheckinListQuery,
   responses: { 200: { description: "A page of tickets, oldest change first", body: CheckinList } },
@@ -56,6 +59,7 @@ const keys = operation({
   path: "/v1/events/:eventId/checkin-keys",
   summary: "The public keys that verify ticket codes offline",
   auth: "none",
+  limit: "scanner",
   params,
   responses: { 200: { description: "The keys, the current one first", body: CheckinKeys } },
 });

@@ -2,7 +2,7 @@
  * One description per route. A route file declares each of its operations once, with `operation()`:
  * method, path, who may call it, the zod schemas its handler validates with, every success answer with
  * its body schema, and the refusals of its own. `Routes.on` registers the handler under that method and
- * path; `src/openapi.ts` only assembles the operations into the document (adding the answers every route
+ * path (behind the client's rate limit when it has one); `src/openapi.ts` only assembles the operations into the document (adding the answers every route
  * of a kind gives: a malformed id, a bad body, an idempotency conflict, a missing token, a fault).
  *
  * A small local helper rather than `@hono/zod-openapi` or `hono-openapi`: the handlers already validate
@@ -13,6 +13,7 @@
 import { type Handler, Hono, type MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import type { ErrorCode } from "../lib/errors";
+import { type RateLimitKind, rateLimit } from "../middleware/rate-limit";
 
 export type Auth =
   | "organiser"
@@ -21,6 +22,7 @@ export type Auth =
   | "scanner"
   | "scanner or organiser"
   | "stripe"
+  | "queue entry"
   | "none";
 
 export interface Answer {
@@ -49,6 +51,8 @@ export interface Operation {
   errors?: readonly ErrorCode[];
   /** A page for people, not part of the JSON API (tagged `pages` in the document). */
   page?: boolean;
+  /** Limited per client (API.md, "Drops"): the buyer's or the scanner's request rate. */
+  limit?: RateLimitKind;
 }
 
 /** Declares an operation, keeping its schemas' types for the handler that validates with them. */
@@ -63,6 +67,7 @@ export class Routes {
 
   on(op: Operation, ...handlers: [...MiddlewareHandler<AppEnv>[], Handler<AppEnv>]): this {
     this.operations.push(op);
+    if (op.limit) this.app.on(op.method.toUpperCase(), [op.path], rateLimit(op.limit));
     this.app.on(op.method.toUpperCase(), [op.path], ...handlers);
     return this;
   }

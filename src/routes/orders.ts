@@ -15,6 +15,7 @@ const open = operation({
   path: "/v1/reservations/:id/checkout",
   summary: "Open the order and its Stripe Checkout Session (a free order is paid at once)",
   auth: "reservation",
+  limit: "buyer",
   params: { id: idOf("rsv") },
   body: CheckoutInput,
   idempotent: true,
@@ -30,6 +31,7 @@ const read = operation({
   path: "/v1/orders/:orderId",
   summary: "An order with its tickets",
   auth: "order or organiser",
+  limit: "buyer",
   params: { orderId: idOf("ord") },
   responses: { 200: { description: "The order", body: Order } },
 });

@@ -8,7 +8,9 @@ import { readBody, readParam } from "../lib/validate";
 import { bearerToken } from "../middleware/auth";
 import { auditContext } from "../middleware/context";
 import { idempotency } from "../middleware/idempotency";
+import { clientOf } from "../middleware/rate-limit";
 import { idOf } from "../schemas/common";
+import { ADMISSION_HEADER } from "../schemas/queue";
 import { ReservationInput } from "../schemas/reservations";
 import { Reservation } from "./bodies";
 import { operation, Routes } from "./operation";
@@ -21,11 +23,21 @@ const hold = operation({
   path: "/v1/events/:eventId/reservations",
   summary: "Hold tickets across tiers (all or nothing)",
   auth: "none",
+  limit: "buyer",
   params: { eventId: idOf("evt") },
   body: ReservationInput,
   idempotent: true,
   responses: { 201: { description: "The reservation, with its token", body: Reservation } },
-  errors: ["TOO_MANY_TICKETS", "SOLD_OUT", "SEAT_UNAVAILABLE", "DUPLICATE_RESERVATION", "SALES_CLOSED"],
+  errors: [
+    "TOO_MANY_TICKETS",
+    "SOLD_OUT",
+    "SEAT_UNAVAILABLE",
+    "DUPLICATE_RESERVATION",
+    "SALES_CLOSED",
+    "ADMISSION_REQUIRED",
+    "ADMISSION_INVALID",
+    "BOT_CHECK_FAILED",
+  ],
 });
 
 const read = operation({
@@ -33,6 +45,7 @@ const read = operation({
   path: "/v1/reservations/:id",
   summary: "A reservation",
   auth: "reservation",
+  limit: "buyer",
   params,
   responses: { 200: { description: "The reservation", body: Reservation } },
 });
@@ -42,6 +55,7 @@ const extend = operation({
   path: "/v1/reservations/:id/extend",
   summary: "Extend the hold",
   auth: "reservation",
+  limit: "buyer",
   params,
   responses: { 200: { description: "The reservation, with its new expiry", body: Reservation } },
   errors: ["EXTENSION_LIMIT", "RESERVATION_EXPIRED", "RESERVATION_NOT_ACTIVE"],
@@ -52,6 +66,7 @@ const release = operation({
   path: "/v1/reservations/:id",
   summary: "Release the hold (releasing again answers the same)",
   auth: "reservation",
+  limit: "buyer",
   params,
   responses: { 200: { description: "The reservation, released", body: Reservation } },
   errors: ["RESERVATION_EXPIRED", "RESERVATION_NOT_ACTIVE"],
@@ -62,7 +77,16 @@ export const reservationRoutes = new Routes()
     const eventId = readParam(c, "eventId", hold.params.eventId);
     const input = await readBody(c, hold.body);
     const seed = c.get("idempotencySeed");
-    const { reservation, token } = await createReservation(c.env, c.get("db"), eventId, input, seed, auditContext(c));
+    const credentials = { client: clientOf(c), pass: c.req.header(ADMISSION_HEADER) ?? null };
+    const { reservation, token } = await createReservation(
+      c.env,
+      c.get("db"),
+      eventId,
+      input,
+      seed,
+      credentials,
+      auditContext(c),
+    );
     return c.json(reservationView(reservation, Date.now(), token), 201);
   })
   .on(read, async (c) => {

@@ -14,7 +14,20 @@ import type {
 } from "../db/schema";
 import type { CheckinAnswer } from "../domain/door/check-in";
 import { toIso, toIsoOrNull } from "../lib/time";
-import type { AuditEntry, Checkin, Checkout, Event, Order, Refund, Reservation, Scanner, Ticket, Tier } from "./bodies";
+import type { EntryState } from "../objects/queue-rpc";
+import type {
+  AuditEntry,
+  Checkin,
+  Checkout,
+  Event,
+  Order,
+  QueueEntry,
+  Refund,
+  Reservation,
+  Scanner,
+  Ticket,
+  Tier,
+} from "./bodies";
 
 export function tierView(t: TierRow): z.output<typeof Tier> {
   return {
@@ -45,6 +58,13 @@ export function eventView(e: EventRow, tiers: TierRow[]): z.output<typeof Event>
     timezone: e.timezone,
     currency: e.currency,
     maxTicketsPerOrder: e.maxTicketsPerOrder,
+    maxHeldPerClient: e.maxHeldPerClient,
+    queue: e.queue && {
+      opensAt: toIso(e.queue.opensAt),
+      admitPerMinute: e.queue.admitPerMinute,
+      passSeconds: e.queue.passSeconds,
+      passReservations: e.queue.passReservations,
+    },
     createdAt: toIso(e.createdAt),
     tiers: tiers.map(tierView),
   };
@@ -159,5 +179,19 @@ export function scannerView(s: ScannerRow): z.output<typeof Scanner> {
     gate: s.gate,
     createdAt: toIso(s.createdAt),
     revokedAt: toIsoOrNull(s.revokedAt),
+  };
+}
+
+export function queueEntryView(e: EntryState, token?: string): z.output<typeof QueueEntry> {
+  return {
+    id: e.id,
+    eventId: e.eventId,
+    status: e.status,
+    position: e.position,
+    estimatedWaitSeconds: e.estimatedWaitSeconds,
+    pollAfterSeconds: e.pollAfterSeconds,
+    ...(e.pass === undefined ? {} : { pass: e.pass }),
+    ...(e.passExpiresAt === undefined ? {} : { passExpiresAt: toIso(e.passExpiresAt) }),
+    ...(token === undefined ? {} : { token }),
   };
 }

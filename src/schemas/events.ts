@@ -28,6 +28,17 @@ const tierFields = {
   extensionSeconds: z.int().min(1).max(LIMITS.maxHoldSeconds).default(300),
 };
 
+/** QueueSettings (API.md, "Drops"): the event sells through a queue that admits at `admitPerMinute`. */
+export const QueueSettings = z.strictObject({
+  opensAt: instant,
+  admitPerMinute: z.int().min(1).max(600_000),
+  passSeconds: z.int().min(60).max(3600).default(900),
+  passReservations: z.int().min(1).max(10).default(3),
+});
+export type QueueSettings = z.infer<typeof QueueSettings>;
+
+const maxHeldPerClient = z.int().min(1).max(1000);
+
 const salesWindowOrdered = (t: { salesStartAt?: number; salesEndAt?: number }) =>
   t.salesStartAt === undefined || t.salesEndAt === undefined || t.salesStartAt < t.salesEndAt;
 
@@ -56,6 +67,8 @@ export const EventInput = z
       when: (payload) => payload.issues.length === 0,
     }),
     maxTicketsPerOrder: z.int().min(1).max(1000).default(10),
+    maxHeldPerClient: maxHeldPerClient.default(20),
+    queue: QueueSettings.optional(),
     tiers: z.array(TierInput).max(LIMITS.maxTiersPerEvent).default([]),
   })
   .refine((e) => e.endsAt === undefined || e.endsAt > e.startsAt, {
@@ -71,6 +84,19 @@ export const EventInput = z
     });
   });
 export type EventInput = z.infer<typeof EventInput>;
+
+/** PATCH /v1/events/:eventId. `queue: null` removes the queue. */
+export const EventPatch = z
+  .strictObject({
+    name: label(200).optional(),
+    startsAt: instant.optional(),
+    endsAt: instant.nullable().optional(),
+    maxTicketsPerOrder: z.int().min(1).max(1000).optional(),
+    maxHeldPerClient: maxHeldPerClient.optional(),
+    queue: QueueSettings.nullable().optional(),
+  })
+  .refine((p) => Object.keys(p).length > 0, { message: "must change at least one field" });
+export type EventPatch = z.infer<typeof EventPatch>;
 
 /** PATCH /v1/tiers/:tierId. `null` clears a sales window bound. */
 export const TierPatch = z

@@ -12,9 +12,12 @@
  *   measured phase's clock and stopped after it. The summary divides its p99 by that of `polling-off`;
  *   the pollers' own rate and latency go with its figures (`extra.pollers`).
  *
- * The pollers read the body as bytes, not JSON, to keep this process's CPU for autocannon.
+ * The pollers read the body as bytes, not JSON, to keep this process's CPU for autocannon. Every
+ * reservation, and every poll (a closed loop with no think time would soon go over one client's
+ * limit), comes from an address of its own (common/clients.ts).
  */
 import { randomInt } from "node:crypto";
+import { clientHeader, nextAddress } from "../../common/clients.ts";
 import type { ScenarioContext } from "../../common/context.ts";
 import { Trend } from "../../common/latency.ts";
 import { JSON_HEADERS, type Load, type Phase, requestLoad, type Scenario } from "../scenario.ts";
@@ -79,7 +82,7 @@ function polledEvent(ctx: ScenarioContext): Promise<PolledEvent> {
           {
             items: [{ tierId: seated.id, seats: holds[i] }],
           },
-          { expect: 201 },
+          { headers: clientHeader(nextAddress("buyer")), expect: 201 },
         );
       }
     };
@@ -88,7 +91,8 @@ function polledEvent(ctx: ScenarioContext): Promise<PolledEvent> {
     // encoding may change; a cached answer may take a moment to catch up).
     let text = "";
     for (let attempt = 1; ; attempt++) {
-      text = await (await fetch(new URL(`/v1/events/${event.id}/availability`, ctx.baseUrl))).text();
+      const url = new URL(`/v1/events/${event.id}/availability`, ctx.baseUrl);
+      text = await (await fetch(url, { headers: clientHeader(nextAddress("buyer")) })).text();
       const tier = (
         JSON.parse(text) as { tiers: { tierId: string; capacity: number; available: number }[] }
       ).tiers.find((t) => t.tierId === seated.id);
@@ -121,6 +125,7 @@ async function reservationsLoad(ctx: ScenarioContext, phase: Phase): Promise<Loa
     headers: JSON_HEADERS,
     body: JSON.stringify({ items: [{ tierId: event.gaTierId, quantity: 1 }] }),
     expectStatus: 201,
+    client: () => nextAddress("buyer"),
   });
 }
 
@@ -147,7 +152,10 @@ function startPollers(ctx: ScenarioContext, eventId: string) {
       let status = "error";
       let size = 0;
       try {
-        const headers: Record<string, string> = etag ? { "If-None-Match": etag } : {};
+        const headers: Record<string, string> = {
+          ...clientHeader(nextAddress("buyer")),
+          ...(etag ? { "If-None-Match": etag } : {}),
+        };
         const res = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
         size = (await res.arrayBuffer()).byteLength;
         status = String(res.status);

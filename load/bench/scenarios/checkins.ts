@@ -14,7 +14,11 @@
  * - `checkins-forged`: real codes with one character of the signature changed, so well-formed but not
  *   verifying: every answer is 400 INVALID_TICKET_CODE, refused before any database read. The summary
  *   divides its rate by that of `checkins`.
+ *
+ * Every scan comes from an address of its own (common/clients.ts): 32 scanners as fast as the service
+ * answers would soon go over one client's limit.
  */
+import { clientHeader, nextAddress } from "../../common/clients.ts";
 import type { ScenarioContext } from "../../common/context.ts";
 import { FREE_ORDER_TICKETS, issueTickets } from "../../common/door.ts";
 import { addScanners, everyPage } from "../../common/events.ts";
@@ -55,7 +59,10 @@ function forge(code: string): string {
   return `${code.slice(0, cut)}${code[cut] === "A" ? "B" : "A"}${code.slice(cut + 1)}`;
 }
 
-/** The event's tickets by door status (its check-in list, paged 1,000 at a time). */
+/**
+ * The event's tickets by door status (its check-in list, paged 1,000 at a time: a few dozen pages, from
+ * one client, well under a scanner's limit).
+ */
 async function ticketStatuses(ctx: ScenarioContext, eventId: string): Promise<Record<string, number>> {
   const tickets = await everyPage<"tickets", { status: string }>(
     ctx,
@@ -63,6 +70,7 @@ async function ticketStatuses(ctx: ScenarioContext, eventId: string): Promise<Re
     {},
     "tickets",
     1000,
+    clientHeader(nextAddress("scanner")),
   );
   const counts: Record<string, number> = {};
   for (const t of tickets) counts[t.status] = (counts[t.status] ?? 0) + 1;
@@ -128,6 +136,7 @@ export const checkins: Scenario = {
       expectStatus: 200,
       // Never past the last code (autocannon sends at most `n`); if it were, a malformed code (400) shows it.
       perRequest: () => scan(door, codes[record.sent] ?? "none-left", record.sent++),
+      client: () => nextAddress("scanner"),
     };
     const load = requestLoad(ctx, phase, request, { maxRequests: n });
     return {
@@ -202,6 +211,7 @@ export const checkinsForged: Scenario = {
       headers: JSON_HEADERS,
       expectStatus: 400,
       perRequest: () => scan(door, forged[i % forged.length] ?? "", i++),
+      client: () => nextAddress("scanner"),
     });
   },
 
@@ -210,7 +220,12 @@ export const checkinsForged: Scenario = {
     const door = await doorEvent(ctx, "checkins-forged");
     const [code] = await forgedCodes(ctx, door);
     const token = door.tokens[0];
-    const answer = await ctx.api<{ code: string }>("POST", "/v1/checkins", { code }, { token, expect: 400 });
+    const answer = await ctx.api<{ code: string }>(
+      "POST",
+      "/v1/checkins",
+      { code },
+      { token, headers: clientHeader(nextAddress("scanner")), expect: 400 },
+    );
     const statuses = await ticketStatuses(ctx, door.id);
     const problems = [
       ...(answer.code !== "INVALID_TICKET_CODE" ? [`a forged code answered ${answer.code}`] : []),

@@ -11,9 +11,11 @@
  *   default scenario. The summary divides its rate by that of `flatness-0`.
  *
  * The tier's held count is read back (capacity − available; nothing is sold) before and after each
- * measured phase. With the Postgres peers on, each peer gets the same two rows (peers.ts).
+ * measured phase. With the Postgres peers on, each peer gets the same two rows (peers.ts). Every
+ * reservation comes from an address of its own (common/clients.ts): the holds last an hour.
  */
 import { reservationBody } from "../../common/buyers.ts";
+import { clientHeader, nextAddress } from "../../common/clients.ts";
 import type { ScenarioContext } from "../../common/context.ts";
 import { createEvent, type LoadEvent } from "../../common/events.ts";
 import { measure, type RequestSpec } from "../measure.ts";
@@ -38,6 +40,7 @@ const reserve = (event: LoadEvent): RequestSpec => ({
   headers: JSON_HEADERS,
   body: reservationBody(event),
   expectStatus: 201,
+  client: () => nextAddress("buyer"),
 });
 
 /** The tier's active holds (nothing is sold on it). */
@@ -45,6 +48,8 @@ async function activeHolds(ctx: ScenarioContext, event: LoadEvent): Promise<numb
   const availability = await ctx.api<{ tiers: { tierId: string; available: number }[] }>(
     "GET",
     `/v1/events/${event.id}/availability`,
+    undefined,
+    { headers: clientHeader(nextAddress("buyer")) },
   );
   const tier = availability.tiers.find((t) => t.tierId === event.tierId);
   if (!tier) throw new Error(`the availability of event ${event.id} lists no tier ${event.tierId}`);

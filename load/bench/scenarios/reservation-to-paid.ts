@@ -2,7 +2,8 @@
  * Reservation to paid: one buyer's whole journey, timed end to end: reserve one ticket, check out,
  * Stripe's signed `checkout.session.completed` for its session (sent at once: no time on a payment
  * page), then one read of the order, which must be paid with its ticket. `--buyers` buyers in a
- * closed loop (each starts its next journey when the last ends), through Node's fetch.
+ * closed loop (each starts its next journey when the last ends), through Node's fetch. Each journey is
+ * a buyer of its own, from a new address (common/clients.ts); the webhook comes from Stripe.
  */
 import {
   CHECKOUT_BODY,
@@ -14,6 +15,7 @@ import {
   type Reservation,
   reservationBody,
 } from "../../common/buyers.ts";
+import { clientHeader, nextAddress } from "../../common/clients.ts";
 import { drive } from "../drive.ts";
 import { benchEvent, type Scenario } from "../scenario.ts";
 
@@ -35,13 +37,16 @@ export const reservationToPaid: Scenario = {
           concurrency: phase.connections,
           durationSeconds: phase.seconds,
           journey: async (step) => {
+            const buyer = clientHeader(nextAddress("buyer"));
             const r = await step.call<Reservation>("reserve", "POST", `/v1/events/${event.id}/reservations`, {
               raw: reserve,
+              headers: buyer,
               expect: 201,
             });
             const answer = await step.call<CheckoutAnswer>("checkout", "POST", `/v1/reservations/${r.id}/checkout`, {
               raw: CHECKOUT_BODY,
               token: r.token,
+              headers: buyer,
               expect: 201,
             });
             const order = pendingOrder(answer);
@@ -50,6 +55,7 @@ export const reservationToPaid: Scenario = {
             await step.call("webhook", "POST", "/v1/webhooks/stripe", { raw: body, headers, expect: 200 });
             const view = await step.call<OrderView>("read order", "GET", `/v1/orders/${order.orderId}`, {
               token: order.orderToken,
+              headers: buyer,
               expect: 200,
             });
             if (!isPaid(view))

@@ -1,5 +1,10 @@
-/** One route repeated by autocannon: the floor, reservations, and diagnostics. */
+/**
+ * One route repeated by autocannon: the floor, reservations, and diagnostics. Requests to the routes
+ * the service limits per client (reservations, the event, availability) each come from an address of
+ * their own (common/clients.ts).
+ */
 import { reservationBody } from "../../common/buyers.ts";
+import { clientHeader, nextAddress } from "../../common/clients.ts";
 import { benchEvent, JSON_HEADERS, requestScenario, type Scenario } from "../scenario.ts";
 
 export const healthz: Scenario = requestScenario(
@@ -16,6 +21,8 @@ export const reservations: Scenario = requestScenario(
       const availability = await ctx.api<{ tiers: { tierId: string; available: number }[] }>(
         "GET",
         `/v1/events/${event.id}/availability`,
+        undefined,
+        { headers: clientHeader(nextAddress("buyer")) },
       );
       const tier = availability.tiers.find((t) => t.tierId === event.tierId);
       // Every hold of the run (warm-up and measurement), including requests still in flight when
@@ -31,6 +38,7 @@ export const reservations: Scenario = requestScenario(
       headers: JSON_HEADERS,
       body: reservationBody(event),
       expectStatus: 201,
+      client: () => nextAddress("buyer"),
     };
   },
 );
@@ -44,6 +52,7 @@ export const event: Scenario = requestScenario(
     method: "GET",
     path: `/v1/events/${(await benchEvent(ctx, "reservations")).id}`,
     expectStatus: 200,
+    client: () => nextAddress("buyer"),
   }),
 );
 
@@ -56,5 +65,6 @@ export const availability: Scenario = requestScenario(
     method: "GET",
     path: `/v1/events/${(await benchEvent(ctx, "reservations")).id}/availability`,
     expectStatus: 200,
+    client: () => nextAddress("buyer"),
   }),
 );

@@ -6,7 +6,8 @@
  * many: the warm-up delivers `connections × 3`, and its rate sizes the measured phase (that rate ×
  * its seconds × 1.2, at most 3,000). autocannon sends at most that many, so a run faster than the
  * warm-up stops early (reported, with its rate over the time it ran) rather than send a webhook twice.
- * Afterwards the event's audit log counts the orders paid, and a random sample of 20 is read back.
+ * Afterwards the event's audit log counts the orders paid, and a random sample of 20 is read back,
+ * each read by a buyer of its own (common/clients.ts; the orders were too, by pendingOrders).
  */
 import { randomInt } from "node:crypto";
 import {
@@ -17,6 +18,7 @@ import {
   pendingOrders,
   stripeSignature,
 } from "../../common/buyers.ts";
+import { clientHeader, nextAddress } from "../../common/clients.ts";
 import type { ScenarioContext } from "../../common/context.ts";
 import { auditEntries } from "../../common/events.ts";
 import type { RequestSpec } from "../measure.ts";
@@ -103,7 +105,10 @@ export const webhooks: Scenario = {
       () => pool.splice(randomInt(pool.length), 1)[0],
     ).filter((o): o is PendingOrder => o !== undefined);
     const read = (o: PendingOrder) =>
-      ctx.api<OrderView>("GET", `/v1/orders/${o.orderId}`, undefined, { token: o.orderToken });
+      ctx.api<OrderView>("GET", `/v1/orders/${o.orderId}`, undefined, {
+        token: o.orderToken,
+        headers: clientHeader(nextAddress("buyer")),
+      });
     // A webhook still in flight when autocannon stopped is answered (and its order paid) a moment later.
     const unpaidNow = (await Promise.all(sample.map(read))).flatMap((v, i) => (isPaid(v) ? [] : [sample[i]]));
     if (unpaidNow.length > 0) await new Promise((resolve) => setTimeout(resolve, IN_FLIGHT_GRACE_MS));

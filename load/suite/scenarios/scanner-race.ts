@@ -5,6 +5,7 @@
  * scanner won.
  */
 
+import { Client } from "../../common/clients.ts";
 import { issueTickets } from "../../common/door.ts";
 import { addScanners, createEvent } from "../../common/events.ts";
 import { eventStats } from "../checks.ts";
@@ -29,13 +30,15 @@ export const scannerRace: SuiteScenario = {
     const wins = new Array<number>(settings.scanners).fill(0);
     let refused = 0;
     const barrier = new Barrier(settings.scanners);
+    // Each scanner a client of its own (common/clients.ts).
+    const scanners = tokens.map(() => new Client("scanner"));
     const { metrics, http } = measured(ctx.baseUrl);
     await runVus(metrics, {
       vus: settings.scanners,
       iterationsPerVu: settings.rounds,
       async iteration(vu, round) {
         await barrier.arrive();
-        const outcome = await scan(http, metrics, codes[round] as string, tokens[vu] as string);
+        const outcome = await scan(http, metrics, codes[round] as string, tokens[vu] as string, scanners[vu] as Client);
         if (outcome === "admitted") {
           admissions[round] = (admissions[round] ?? 0) + 1;
           wins[vu] = (wins[vu] ?? 0) + 1;

@@ -6,6 +6,7 @@
  * 400 scans refused 409 ALREADY_CHECKED_IN, checkin p95 < 200 ms.
  */
 
+import { Client } from "../../common/clients.ts";
 import { issueTickets } from "../../common/door.ts";
 import { addScanners, createEvent } from "../../common/events.ts";
 import { eventStats } from "../checks.ts";
@@ -27,6 +28,8 @@ export const scannerStress: SuiteScenario = {
     const codes = issued.slice(0, settings.tickets);
     const scans = shuffled(Array.from({ length: settings.scans }, (_, i) => codes[i % codes.length] as string));
     const admitted = new Map<string, number>();
+    // Each scanner a client of its own (common/clients.ts).
+    const scanners = tokens.map(() => new Client("scanner"));
     const { metrics, http } = measured(ctx.baseUrl);
     let next = 0;
     let refused = 0;
@@ -35,7 +38,7 @@ export const scannerStress: SuiteScenario = {
       async iteration(vu) {
         const code = scans[next++];
         if (code === undefined) return "done";
-        const outcome = await scan(http, metrics, code, tokens[vu] as string);
+        const outcome = await scan(http, metrics, code, tokens[vu] as string, scanners[vu] as Client);
         if (outcome === "admitted") admitted.set(code, (admitted.get(code) ?? 0) + 1);
         if (outcome === "refused") refused++;
         return next >= scans.length ? "done" : undefined;

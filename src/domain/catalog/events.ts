@@ -6,12 +6,13 @@
 import { asc, eq } from "drizzle-orm";
 import { auditRow, type RequestContext } from "../../db/audit";
 import type { Db } from "../../db/client";
-import { auditLog, type EventRow, events, type TierRow, tiers } from "../../db/schema";
+import { auditLog, type EventRow, events, type StoredQueue, type TierRow, tiers } from "../../db/schema";
 import { invalidInput, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { assertPrice } from "../../lib/stripe-limits";
 import { toIso } from "../../lib/time";
-import { type EventInput, LIMITS, type TierInput } from "../../schemas/events";
+import { type EventInput, type EventPatch, LIMITS, type QueueSettings, type TierInput } from "../../schemas/events";
+import { forgetEventRules } from "./event-rules";
 
 function tierRow(input: TierInput, eventId: string, position: number, now: number): TierRow {
   const seats = input.seats ?? null;
@@ -49,7 +50,19 @@ function tierCreated(db: Db, tier: TierRow, ctx: RequestContext) {
   );
 }
 
-export async function createEvent(db: Db, input: EventInput, ctx: RequestContext) {
+/**
+ * The queue as stored. Changing a queue's settings keeps its generation and shards (its entries stay
+ * where they are); a queue set where there was none is a new generation, with `shards` shards.
+ */
+function storedQueue(settings: QueueSettings, previous: StoredQueue | null, now: number, shards: number): StoredQueue {
+  return {
+    ...settings,
+    generation: previous?.generation ?? now,
+    shards: previous?.shards ?? shards,
+  };
+}
+
+export async function createEvent(db: Db, input: EventInput, ctx: RequestContext, queueShards: number) {
   const now = Date.now();
   const event: EventRow = {
     id: newId("evt"),
@@ -59,6 +72,8 @@ export async function createEvent(db: Db, input: EventInput, ctx: RequestContext
     timezone: input.timezone,
     currency: input.currency,
     maxTicketsPerOrder: input.maxTicketsPerOrder,
+    maxHeldPerClient: input.maxHeldPerClient,
+    queue: input.queue ? storedQueue(input.queue, null, now, queueShards) : null,
     createdAt: now,
   };
   const tierRows = input.tiers.map((t, i) => tierRow(t, event.id, i, now));
@@ -77,6 +92,52 @@ export async function createEvent(db: Db, input: EventInput, ctx: RequestContext
     ...tierRows.map((t) => tierCreated(db, t, ctx)),
   ]);
   return { event, tiers: tierRows };
+}
+
+/** Changes the event's own fields (not its tiers); audited `event.updated` with what changed. */
+export async function updateEvent(
+  db: Db,
+  eventId: string,
+  patch: EventPatch,
+  ctx: RequestContext,
+  queueShards: number,
+): Promise<EventRow> {
+  const event = await findEvent(db, eventId);
+  const now = Date.now();
+  const { queue, ...fields } = patch;
+  const next: EventRow = {
+    ...event,
+    ...fields,
+    ...(queue === undefined
+      ? {}
+      : { queue: queue === null ? null : storedQueue(queue, event.queue, now, queueShards) }),
+  } as EventRow;
+  if (next.endsAt !== null && next.endsAt <= next.startsAt) {
+    throw invalidInput([
+      { path: patch.endsAt === undefined ? "startsAt" : "endsAt", message: "the event must end after it starts" },
+    ]);
+  }
+  const changed = Object.fromEntries(
+    Object.entries(patch).map(([field, value]) => [field, field === "queue" ? next.queue : value]),
+  );
+  // Only this version of the row is written: a PATCH racing another loses nothing it did not send.
+  await db.batch([
+    db
+      .update(events)
+      .set({ ...fields, ...(queue === undefined ? {} : { queue: next.queue }) })
+      .where(eq(events.id, eventId)),
+    db.insert(auditLog).values(
+      auditRow(ctx, {
+        eventId,
+        at: now,
+        action: "event.updated",
+        subject: { type: "event", id: eventId },
+        data: changed,
+      }),
+    ),
+  ]);
+  forgetEventRules(eventId);
+  return next;
 }
 
 export async function findEvent(db: Db, eventId: string): Promise<EventRow> {

@@ -4,20 +4,34 @@
  */
 import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { checkins, orders, reservations, tickets } from "../../db/schema";
+import { checkins, orders, reservations, type StoredQueue, tickets } from "../../db/schema";
 import { tierObject, unwrap } from "../../objects/tier-client";
 import { eventTiers, findEvent } from "../catalog/events";
+import { queueStats } from "../drops/queue";
 
 /** Orders that were paid (their tickets issued), whatever was refunded since. */
 const WAS_PAID = sql`${orders.paidAt} IS NOT NULL`;
 
 const ratio = (part: number, whole: number) => (whole === 0 ? 0 : Math.round((part / whole) * 10_000) / 10_000);
 
+/** Passes that made at least one reservation (a claim whose reservation exists). */
+async function passesUsed(db: Db, eventId: string): Promise<number> {
+  const [row] = await db.all<{ n: number }>(sql`
+    SELECT COUNT(DISTINCT p.entry_id) AS n FROM pass_claims p JOIN reservations r ON r.id = p.reservation_id
+    WHERE p.event_id = ${eventId}`);
+  return row?.n ?? 0;
+}
+
+async function queueFigures(env: Env, db: Db, eventId: string, queue: StoredQueue | null) {
+  return queue ? queueStats(env, eventId, queue, await passesUsed(db, eventId)) : null;
+}
+
 export async function eventStats(env: Env, db: Db, eventId: string) {
-  await findEvent(db, eventId);
+  const event = await findEvent(db, eventId);
   const now = Date.now();
   const tierRows = await eventTiers(db, eventId);
-  const [counters, [paidOrders, voided, checkedIn, reservationCounts, checkinCounts]] = await Promise.all([
+  const [queue, counters, [paidOrders, voided, checkedIn, reservationCounts, checkinCounts]] = await Promise.all([
+    queueFigures(env, db, eventId, event.queue),
     Promise.all(tierRows.map(async (t) => unwrap(await tierObject(env, t.id).counters(t.id)))),
     db.batch([
       db
@@ -124,5 +138,6 @@ export async function eventStats(env: Env, db: Db, eventId: string) {
       duplicates: checkinCounts.filter((c) => c.result === "duplicate").reduce((n, c) => n + c.n, 0),
       byGate,
     },
+    queue,
   };
 }

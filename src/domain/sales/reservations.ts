@@ -5,15 +5,19 @@
  */
 import { eq } from "drizzle-orm";
 import type { RequestContext } from "../../db/audit";
+import { type ClientClaim, claimClientHolds, claimPass, releaseClientHolds, releasePass } from "../../db/claims";
 import type { Db } from "../../db/client";
 import { type ReservationRow, reservations } from "../../db/schema";
+import type { AdmissionPass } from "../../lib/admission";
 import { ApiError, notFound } from "../../lib/errors";
 import { derivedBytes, idFrom, newId, newToken, secretsEqual, sha256Hex, tokenFrom, tokenKind } from "../../lib/ids";
 import { refusalError, tierObject, unwrap } from "../../objects/tier-client";
 import type { HeaderInit, HeldPart, HoldTerms, LeadDecision } from "../../objects/tier-rpc";
 import type { ReservationInput } from "../../schemas/reservations";
+import { eventRules } from "../catalog/event-rules";
 import { unknownTiers } from "../catalog/known-tiers";
-import { claimSession, releaseSession } from "./session-claims";
+import { admit, type Credentials, rememberUsedUp } from "../drops/admission";
+import { claimSession, releaseSession, type SessionClaim } from "./session-claims";
 
 interface Item {
   tierId: string;
@@ -24,6 +28,10 @@ interface Item {
 /**
  * Holds the reservation's tickets. With an idempotency seed, the reservation's id and token are
  * derived from it, so a retry of a request whose answer was lost converges on the same hold.
+ *
+ * Before any tier object is addressed (DESIGN.md 14): the event's order limit, its queue's admission
+ * pass or the bot check, the tiers, then the claims in D1: the session's, the pass's, and the
+ * client's allowance of held tickets. A refused hold gives every claim back.
  */
 export async function createReservation(
   env: Env,
@@ -31,11 +39,22 @@ export async function createReservation(
   eventId: string,
   input: ReservationInput,
   seed: Uint8Array | null,
+  credentials: Credentials,
   ctx: RequestContext,
 ): Promise<{ reservation: ReservationRow; token: string }> {
   const items: Item[] = input.items.map((i) =>
     "seats" in i ? { tierId: i.tierId, quantity: i.seats.length, seats: i.seats } : i,
   );
+  const quantity = items.reduce((n, i) => n + i.quantity, 0);
+  const now = Date.now();
+  const rules = await eventRules(env, db, eventId);
+  if (!rules) throw notFound("event", eventId);
+  if (quantity > rules.maxTicketsPerOrder) {
+    throw new ApiError("TOO_MANY_TICKETS", `This event allows at most ${rules.maxTicketsPerOrder} tickets per order`, {
+      limit: rules.maxTicketsPerOrder,
+    });
+  }
+  const pass = await admit(env, eventId, rules, { ...credentials, turnstileToken: input.turnstileToken }, now);
   const [id, token] = seed
     ? await Promise.all([
         derivedBytes(seed, "reservation-id").then((b) => idFrom("rsv", b)),
@@ -51,16 +70,65 @@ export async function createReservation(
     items,
   };
   await requireTiers(db, eventId, items);
-  const claim = header.sessionId === null ? null : { eventId, sessionId: header.sessionId, reservationId: header.id };
-  if (claim) await claimSession(db, claim);
+  const claims = new Claims(db, header.id);
   try {
+    if (header.sessionId !== null) await claims.session({ eventId, sessionId: header.sessionId, reservationId: id });
+    if (pass) await claims.pass(pass, now);
+    await claims.client({ eventId, client: credentials.client, reservationId: id, quantity }, now);
     const reservation = items.length === 1 ? await holdOne(env, header, ctx) : await holdAll(env, header, ctx);
     return { reservation, token };
   } catch (error) {
-    // A refusal held nothing: give the session back. After a server fault the hold may exist, so
-    // the claim stays (a retry with the same key converges on it; otherwise it lapses).
-    if (claim && error instanceof ApiError) await releaseSession(db, claim);
+    // A refusal held nothing: give the claims back. After a server fault the hold may exist, so they
+    // stay (a retry with the same key converges on it; otherwise they lapse).
+    if (error instanceof ApiError) await claims.giveBack();
     throw error;
+  }
+}
+
+/** The claims one reservation has taken, in order, to give back together if it is refused. */
+class Claims {
+  private readonly taken: (() => Promise<void>)[] = [];
+
+  constructor(
+    private readonly db: Db,
+    private readonly reservationId: string,
+  ) {}
+
+  async session(claim: SessionClaim): Promise<void> {
+    await claimSession(this.db, claim);
+    this.taken.push(() => releaseSession(this.db, claim));
+  }
+
+  async pass(pass: AdmissionPass, now: number): Promise<void> {
+    const claim = { eventId: pass.eventId, entryId: pass.entryId, reservationId: this.reservationId };
+    const outcome = await claimPass(this.db, { ...claim, allowed: pass.reservations }, now);
+    if (!outcome.ok) {
+      if ("holding" in outcome) {
+        throw new ApiError("DUPLICATE_RESERVATION", "This admission pass already holds a reservation", {
+          reservationId: outcome.holding,
+        });
+      }
+      rememberUsedUp(pass);
+      throw new ApiError("ADMISSION_INVALID", `The admission pass is used up (${pass.reservations} reservations)`);
+    }
+    this.taken.push(() => releasePass(this.db, claim));
+  }
+
+  async client(claim: ClientClaim, now: number): Promise<void> {
+    const retryAfter = await claimClientHolds(this.db, claim, now);
+    if (retryAfter !== null) {
+      throw new ApiError(
+        "RATE_LIMITED",
+        "This client holds as many tickets of this event as it may; complete or release a reservation first",
+        { reason: "holds", retryAfter },
+        { "Retry-After": String(retryAfter) },
+      );
+    }
+    this.taken.push(() => releaseClientHolds(this.db, this.reservationId));
+  }
+
+  async giveBack(): Promise<void> {
+    for (const give of this.taken.reverse()) await give();
   }
 }
 
@@ -151,7 +219,6 @@ function holdRequest(header: HeaderInit, item: Item, single: HeaderInit | null, 
     leadTierId: header.leadTierId,
     quantity: item.quantity,
     ...(item.seats ? { seats: item.seats } : {}),
-    totalQuantity: header.items.reduce((n, i) => n + i.quantity, 0),
     header: single,
     ctx,
   };

@@ -4,13 +4,11 @@
  * taken over with a compare-and-set, so two racing requests of one session cannot both win.
  */
 import { and, eq } from "drizzle-orm";
+import { IN_FLIGHT_MS } from "../../db/claims";
 import type { Db } from "../../db/client";
 import { statusAt } from "../../db/reservation-status";
 import { reservations, sessionClaims } from "../../db/schema";
 import { ApiError } from "../../lib/errors";
-
-/** A claim younger than this with no reservation row yet belongs to a request still in flight. */
-export const IN_FLIGHT_MS = 30_000;
 
 export interface SessionClaim {
   eventId: string;

@@ -1,0 +1,110 @@
+/**
+ * An event's drop queue, seen from the Worker (API.md, "Drops"; the objects are QueueShard and
+ * QueueClock, src/objects/queue-*.ts). A join goes to the shard its entry id names; a poll is checked
+ * by its token's MAC (which also says where the entry lives) before any object is addressed.
+ */
+import type { Db } from "../../db/client";
+import type { StoredQueue } from "../../db/schema";
+import { entryToken, readEntryToken, shardOf } from "../../lib/admission";
+import { ApiError, notFound } from "../../lib/errors";
+import { idFrom, newId } from "../../lib/ids";
+import { hmac } from "../../lib/secret-box";
+import type { EntryState, QueueAddress, ShardStats } from "../../objects/queue-rpc";
+import type { QueueJoinInput } from "../../schemas/queue";
+import { eventRules } from "../catalog/event-rules";
+import { requireHuman } from "./bot-check";
+
+/** Longer than any pass lives (`passSeconds` is at most 3600): the pass claims' purge waits this long. */
+export const PASS_LIFETIME_MS = 2 * 3600_000;
+
+const shardName = (a: QueueAddress) => `${a.eventId}:${a.generation}:${a.shard}`;
+
+function addressOf(eventId: string, queue: Pick<StoredQueue, "generation" | "shards">, entryId: string): QueueAddress {
+  return { eventId, generation: queue.generation, shards: queue.shards, shard: shardOf(entryId, queue.shards) };
+}
+
+/**
+ * An entry id for a join: from the `sessionId` (keyed, so joining again finds the same entry on the
+ * same shard), or random.
+ */
+async function entryIdFor(secret: string, eventId: string, generation: number, sessionId?: string): Promise<string> {
+  if (sessionId === undefined) return newId("qen");
+  return idFrom("qen", await hmac(secret, `queue-session\n${eventId}\n${generation}\n${sessionId}`));
+}
+
+export interface Joined {
+  created: boolean;
+  entry: EntryState;
+  token: string;
+}
+
+export async function joinQueue(
+  env: Env,
+  db: Db,
+  eventId: string,
+  input: QueueJoinInput,
+  client: string,
+): Promise<Joined> {
+  const rules = await eventRules(env, db, eventId);
+  if (!rules) throw notFound("event", eventId);
+  const queue = rules.queue;
+  if (!queue) throw new ApiError("NOT_FOUND", `Event '${eventId}' does not sell through a queue`);
+  await requireHuman(env, input.turnstileToken, client);
+  const entryId = await entryIdFor(env.APP_SECRET, eventId, queue.generation, input.sessionId);
+  const address = addressOf(eventId, queue, entryId);
+  const { opensAt, admitPerMinute, passSeconds, passReservations } = queue;
+  const [joined, token] = await Promise.all([
+    env.QUEUE_SHARD.getByName(shardName(address)).join({
+      address,
+      entryId,
+      client,
+      terms: { opensAt, admitPerMinute, passSeconds, passReservations },
+    }),
+    entryToken(env.APP_SECRET, entryId, address),
+  ]);
+  return { created: joined.created, entry: joined.entry, token };
+}
+
+/** The entry, if `token` is its own; checked before any object is addressed. */
+export async function pollEntry(env: Env, entryId: string, token: string | null): Promise<EntryState> {
+  if (token === null || !token.startsWith("qentok_")) {
+    throw new ApiError("UNAUTHORIZED", "This call needs the queue entry's token as a bearer token");
+  }
+  const route = await readEntryToken(env.APP_SECRET, entryId, token);
+  if (!route) throw new ApiError("UNAUTHORIZED", "The token is not valid for this queue entry");
+  const entry = await env.QUEUE_SHARD.getByName(shardName(addressOf(route.eventId, route, entryId))).poll(entryId);
+  if (!entry) throw notFound("queue entry", entryId);
+  return entry;
+}
+
+export interface QueueStats {
+  waiting: number;
+  admitted: number;
+  passesUsed: number;
+  admitPerMinute: number;
+  oldestWaitSeconds: number;
+}
+
+/** The queue's figures, summed over its shards (an organiser's read, not on the buyer's path). */
+export async function queueStats(
+  env: Env,
+  eventId: string,
+  queue: StoredQueue,
+  passesUsed: number,
+): Promise<QueueStats> {
+  const shards: ShardStats[] = await Promise.all(
+    Array.from({ length: queue.shards }, (_, shard) =>
+      env.QUEUE_SHARD.getByName(
+        shardName({ eventId, generation: queue.generation, shards: queue.shards, shard }),
+      ).stats(),
+    ),
+  );
+  const oldest = shards.map((s) => s.oldestWaitingSince).filter((t): t is number => t !== null);
+  return {
+    waiting: shards.reduce((n, s) => n + s.waiting, 0),
+    admitted: shards.reduce((n, s) => n + s.admitted, 0),
+    passesUsed,
+    admitPerMinute: queue.admitPerMinute,
+    oldestWaitSeconds: oldest.length === 0 ? 0 : Math.max(0, Math.floor((Date.now() - Math.min(...oldest)) / 1000)),
+  };
+}

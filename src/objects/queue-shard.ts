@@ -1,0 +1,332 @@
+/**
+ * QueueShard: one of a queue's shard objects (API.md, "Drops"). It keeps its entries in its SQLite
+ * storage, so an eviction or a restart loses neither an entry nor an admission, and answers joins and
+ * polls for them. Who is admitted is decided by slot and schedule alone (both from the QueueClock):
+ * an entry whose slot the schedule has reached is admitted, at the shard's alarm (set for the next
+ * slot's time) or at its next poll, whichever comes first, and its pass is signed here.
+ *
+ * Joining before `opensAt` draws a uniformly random rank (`crypto.getRandomValues`): at the draw the
+ * shard gives its slots to its early entries in rank order, so arrival time and connection count buy
+ * nothing. A later entry waits for the clock to number it in arrival order across all shards.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { signPass } from "../lib/admission";
+import type {
+  EntryState,
+  JoinRequest,
+  NumberRequest,
+  QueueAddress,
+  QueueTerms,
+  Schedule,
+  ShardStats,
+  Unnumbered,
+} from "./queue-rpc";
+import { admittedAt, timeOfSlot } from "./queue-rpc";
+
+/** A shard that has heard no tick for this long wakes its clock on the next join. */
+const CLOCK_QUIET_MS = 5_000;
+/** Later joiners numbered per shard and tick, at most. */
+const NUMBER_BATCH = 5_000;
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS entries (
+    id TEXT PRIMARY KEY,
+    joined_at INTEGER NOT NULL,
+    rank REAL,
+    slot INTEGER,
+    admitted_at INTEGER,
+    pass_expires_at INTEGER,
+    client TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS entries_slot ON entries (slot);
+  CREATE INDEX IF NOT EXISTS entries_unnumbered ON entries (joined_at, id) WHERE slot IS NULL AND rank IS NULL;
+  CREATE INDEX IF NOT EXISTS entries_rank ON entries (rank, id) WHERE rank IS NOT NULL;
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
+interface EntryRow extends Record<string, SqlStorageValue> {
+  id: string;
+  joined_at: number;
+  rank: number | null;
+  slot: number | null;
+  admitted_at: number | null;
+  pass_expires_at: number | null;
+}
+
+interface Meta {
+  address: QueueAddress;
+  terms: QueueTerms;
+  schedule: Schedule | null;
+  nextSlot: number;
+  /** When the clock last told this shard anything. */
+  heardAt: number;
+  /** When this shard last woke the clock. */
+  wokeAt: number;
+  /** The clock has counted the early entries: from then on every joiner is a later one. */
+  earlyClosed: boolean;
+}
+
+/** A uniform random number in [0, 1) from the platform's CSPRNG (53 bits). */
+function randomRank(): number {
+  const [hi, lo] = crypto.getRandomValues(new Uint32Array(2)) as unknown as [number, number];
+  return ((hi >>> 5) * 67_108_864 + (lo >>> 6)) / 9_007_199_254_740_992;
+}
+
+/** Spreads polls: `seconds`, give or take a quarter, at least 1. */
+const spread = (seconds: number) => Math.max(1, Math.round(seconds * (0.75 + Math.random() / 2)));
+
+export class QueueShard extends DurableObject<Env> {
+  private meta: Meta | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.blockConcurrencyWhile(async () => {
+      ctx.storage.sql.exec(SCHEMA);
+      const row = ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'meta'").toArray()[0];
+      this.meta = row ? (JSON.parse(row.value) as Meta) : null;
+    });
+  }
+
+  async join(req: JoinRequest): Promise<{ created: boolean; entry: EntryState }> {
+    const now = Date.now();
+    const known = this.meta ?? {
+      address: req.address,
+      terms: req.terms,
+      schedule: null,
+      nextSlot: 1,
+      heardAt: 0,
+      wokeAt: 0,
+      earlyClosed: false,
+    };
+    // Until the draw, the Worker's copy of the settings is the newest this shard hears of.
+    const meta = known.earlyClosed ? known : { ...known, terms: req.terms };
+    const sql = this.ctx.storage.sql;
+    let created = false;
+    this.ctx.storage.transactionSync(() => {
+      const existing = sql.exec("SELECT 1 FROM entries WHERE id = ?", req.entryId).toArray();
+      if (existing.length === 0) {
+        const early = !meta.earlyClosed && now < meta.terms.opensAt;
+        sql.exec(
+          "INSERT INTO entries (id, joined_at, rank, client) VALUES (?, ?, ?, ?)",
+          req.entryId,
+          now,
+          early ? randomRank() : null,
+          req.client,
+        );
+        created = true;
+      }
+      this.saveMeta(meta);
+    });
+    if (now - Math.max(meta.heardAt, meta.wokeAt) > CLOCK_QUIET_MS) await this.wakeClock(meta, now);
+    return { created, entry: (await this.state(req.entryId, now)) as EntryState };
+  }
+
+  async poll(entryId: string): Promise<EntryState | null> {
+    return this.state(entryId, Date.now());
+  }
+
+  // ---- what the clock asks ------------------------------------------------------------------
+
+  /**
+   * How many entries joined before `opensAt`, and from now on every joiner is a later one; null while
+   * this shard's own clock is before `opensAt`.
+   */
+  earlyCount(opensAt: number): number | null {
+    if (Date.now() < opensAt) return null;
+    const sql = this.ctx.storage.sql;
+    return this.ctx.storage.transactionSync(() => {
+      if (this.meta && !this.meta.earlyClosed) this.saveMeta({ ...this.meta, earlyClosed: true });
+      return sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM entries WHERE rank IS NOT NULL").one().n;
+    });
+  }
+
+  /** Gives the drawn slots (ascending) to the early entries in rank order, once. */
+  draw(slots: number[], schedule: Schedule): void {
+    const sql = this.ctx.storage.sql;
+    this.ctx.storage.transactionSync(() => {
+      const numbered = sql.exec("SELECT 1 FROM entries WHERE rank IS NOT NULL AND slot IS NOT NULL LIMIT 1").toArray();
+      if (numbered.length === 0) {
+        const ids = sql
+          .exec<{ id: string }>("SELECT id FROM entries WHERE rank IS NOT NULL ORDER BY rank, id")
+          .toArray();
+        if (ids.length !== slots.length) throw new Error(`drawn ${slots.length} slots for ${ids.length} early entries`);
+        ids.forEach((row, i) => {
+          sql.exec("UPDATE entries SET slot = ? WHERE id = ?", slots[i] as number, row.id);
+        });
+      }
+      if (this.meta) this.saveMeta({ ...this.meta, schedule, heardAt: Date.now() });
+    });
+    this.admitDue();
+  }
+
+  /** Later joiners without a slot who joined before `cutoff`, in arrival order. */
+  unnumbered(cutoff: number): Unnumbered[] {
+    return this.ctx.storage.sql
+      .exec<{ id: string; joined_at: number }>(
+        "SELECT id, joined_at FROM entries WHERE slot IS NULL AND rank IS NULL AND joined_at < ? ORDER BY joined_at, id LIMIT ?",
+        cutoff,
+        NUMBER_BATCH,
+      )
+      .toArray()
+      .map((r) => ({ id: r.id, joinedAt: r.joined_at }));
+  }
+
+  number(req: NumberRequest): void {
+    const sql = this.ctx.storage.sql;
+    this.ctx.storage.transactionSync(() => {
+      for (const [id, slot] of req.slots)
+        sql.exec("UPDATE entries SET slot = ? WHERE id = ? AND slot IS NULL", slot, id);
+      if (this.meta) {
+        this.saveMeta({
+          ...this.meta,
+          schedule: req.schedule,
+          nextSlot: req.nextSlot,
+          terms: req.terms,
+          heardAt: Date.now(),
+        });
+      }
+    });
+    this.admitDue();
+  }
+
+  stats(): ShardStats {
+    const now = Date.now();
+    const due = this.dueSlot(now);
+    const r = this.ctx.storage.sql
+      .exec<{ admitted: number; waiting: number; oldest: number | null }>(
+        `SELECT
+           COUNT(CASE WHEN admitted_at IS NOT NULL OR slot <= ? THEN 1 END) AS admitted,
+           COUNT(CASE WHEN admitted_at IS NULL AND (slot IS NULL OR slot > ?) THEN 1 END) AS waiting,
+           MIN(CASE WHEN admitted_at IS NULL AND (slot IS NULL OR slot > ?) THEN joined_at END) AS oldest
+         FROM entries`,
+        due,
+        due,
+        due,
+      )
+      .one();
+    return { waiting: r.waiting, admitted: r.admitted, oldestWaitingSince: r.oldest };
+  }
+
+  override async alarm(): Promise<void> {
+    this.admitDue();
+  }
+
+  // ---- inside ---------------------------------------------------------------------------------
+
+  /** The highest slot admitted at `now` (0 before the draw). */
+  private dueSlot(now: number): number {
+    return this.meta?.schedule ? admittedAt(this.meta.schedule, now) : 0;
+  }
+
+  /** Admits every entry whose slot is due, and sets the alarm for the next one. */
+  private admitDue(): void {
+    const meta = this.meta;
+    if (!meta?.schedule) return;
+    const now = Date.now();
+    const sql = this.ctx.storage.sql;
+    this.ctx.storage.transactionSync(() => {
+      sql.exec(
+        "UPDATE entries SET admitted_at = ?, pass_expires_at = ? WHERE admitted_at IS NULL AND slot <= ?",
+        now,
+        now + meta.terms.passSeconds * 1000,
+        this.dueSlot(now),
+      );
+    });
+    const next = sql
+      .exec<{ slot: number | null }>(
+        "SELECT MIN(slot) AS slot FROM entries WHERE admitted_at IS NULL AND slot IS NOT NULL",
+      )
+      .one().slot;
+    if (next !== null) void this.ctx.storage.setAlarm(timeOfSlot(meta.schedule, next));
+  }
+
+  private async state(entryId: string, now: number): Promise<EntryState | null> {
+    const meta = this.meta;
+    if (!meta) return null;
+    const read = () => this.ctx.storage.sql.exec<EntryRow>("SELECT * FROM entries WHERE id = ?", entryId).toArray()[0];
+    let row = read();
+    if (!row) return null;
+    if (row.admitted_at === null && row.slot !== null && row.slot <= this.dueSlot(now)) {
+      this.admitDue(); // its slot came before the alarm did
+      row = read() as EntryRow;
+    }
+    const { address, terms } = meta;
+    const base = { id: row.id, eventId: address.eventId };
+    if (row.admitted_at !== null && row.pass_expires_at !== null) {
+      if (row.pass_expires_at <= now) {
+        return { ...base, status: "expired", position: 0, estimatedWaitSeconds: 0, pollAfterSeconds: 60 };
+      }
+      const pass = await signPass(this.env.APP_SECRET, {
+        eventId: address.eventId,
+        generation: address.generation,
+        entryId: row.id,
+        expiresAt: row.pass_expires_at,
+        reservations: terms.passReservations,
+      });
+      const left = Math.ceil((row.pass_expires_at - now) / 1000);
+      return {
+        ...base,
+        status: "admitted",
+        position: 0,
+        estimatedWaitSeconds: 0,
+        pollAfterSeconds: Math.max(1, Math.min(60, left)),
+        pass,
+        passExpiresAt: row.pass_expires_at,
+      };
+    }
+    const position = this.position(row, now);
+    const untilOpen = Math.max(0, Math.ceil((terms.opensAt - now) / 1000));
+    const wait = untilOpen + Math.ceil((position * 60) / terms.admitPerMinute);
+    // Poll about four times before the expected admission, never more often than each second.
+    return {
+      ...base,
+      status: "waiting",
+      position,
+      estimatedWaitSeconds: wait,
+      pollAfterSeconds: spread(Math.min(30, wait / 4)),
+    };
+  }
+
+  /**
+   * Entries ahead, plus one. Exact once the entry has its slot; before that an estimate: an early entry
+   * before the draw stands at its rank's share of the early entries (this shard's times the shard
+   * count), a later one behind the slots already given plus this shard's unnumbered entries ahead of
+   * it, scaled the same way.
+   */
+  private position(row: EntryRow, now: number): number {
+    const meta = this.meta as Meta;
+    const sql = this.ctx.storage.sql;
+    if (row.slot !== null) return Math.max(1, row.slot - this.dueSlot(now));
+    const shards = meta.address.shards;
+    if (row.rank !== null) {
+      const early = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM entries WHERE rank IS NOT NULL").one().n;
+      return Math.max(1, Math.ceil(row.rank * early * shards));
+    }
+    const ahead = sql
+      .exec<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM entries WHERE slot IS NULL AND rank IS NULL AND (joined_at < ? OR (joined_at = ? AND id < ?))",
+        row.joined_at,
+        row.joined_at,
+        row.id,
+      )
+      .one().n;
+    const given = Math.max(0, meta.nextSlot - 1 - this.dueSlot(now));
+    return given + ahead * shards + 1;
+  }
+
+  private saveMeta(meta: Meta): void {
+    this.meta = meta;
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('meta', ?)", JSON.stringify(meta));
+  }
+
+  /** Makes sure the clock is ticking (it sleeps when its queue is quiet). A failure waits for the next join. */
+  private async wakeClock(meta: Meta, now: number): Promise<void> {
+    try {
+      const { eventId, generation, shards } = meta.address;
+      await this.env.QUEUE_CLOCK.getByName(`${eventId}:${generation}`).wake({ eventId, generation, shards });
+      this.ctx.storage.transactionSync(() => this.saveMeta({ ...(this.meta as Meta), wokeAt: now }));
+    } catch (error) {
+      console.error(JSON.stringify({ msg: "queue clock not woken", address: meta.address, error: String(error) }));
+    }
+  }
+}
