@@ -62,6 +62,8 @@ describe("every route answers as the OpenAPI document says", () => {
     expect((await api("PATCH", `/v1/tiers/${tierId}`, { ...admin, body: { capacity: 6 } })).status).toBe(200);
     expect((await api("PATCH", `/v1/tiers/${tierId}`, { ...admin, raw: "{" })).status).toBe(400);
     expect((await api("PATCH", `/v1/events/${event.id}`, { ...admin, body: { name: "Renamed" } })).status).toBe(200);
+    expect((await api("GET", `/v1/tiers/${tierId}/attempts`, admin)).status).toBe(200);
+    expect((await api("GET", `/v1/tiers/${tierId}/attempts`)).status).toBe(401);
     expect((await api("PATCH", `/v1/events/${event.id}`, { ...admin, body: {} })).status).toBe(400);
     expect((await api("PATCH", `/v1/events/${event.id}`, { body: { name: "x" } })).status).toBe(401);
     expect((await api("GET", `/v1/events/${event.id}/availability`)).status).toBe(200);

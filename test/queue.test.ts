@@ -135,6 +135,9 @@ describe("a drop queue, joined before it opens", () => {
     expect(usedUp.body.code).toBe("ADMISSION_INVALID");
     expect((await availability(event.id))[0]?.available).toBe(100);
     expect((await api("GET", `/v1/events/${event.id}/stats`, { token: ADMIN_TOKEN })).body.queue.passesUsed).toBe(1);
+    // Only the two reservations made reached the tier's object: every refusal above came before it.
+    const attempts = await api("GET", `/v1/tiers/${tierId}/attempts`, { token: ADMIN_TOKEN });
+    expect(attempts.body.perSecond.reduce((n: number, p: { attempts: number }) => n + p.attempts, 0)).toBe(2);
 
     // A pass past passSeconds: the entry reads expired and the pass is refused.
     const another = later.filter((e) => e.status === "admitted")[1] as Entry;

@@ -14,6 +14,7 @@ import type { RequestContext } from "../db/audit";
 import { createDb } from "../db/client";
 import { statusAt } from "../db/reservation-status";
 import { events, type OrderRow, type TierRow, tiers } from "../db/schema";
+import { AttemptRate, type AttemptRates } from "./attempt-rate";
 import { activatePart, decideHold, extendHeader, followLead, onActiveHeader, releaseHeader } from "./hold-decisions";
 import { Ledger } from "./ledger";
 import { Outbox, RETRY_DELAY_MS } from "./outbox";
@@ -86,6 +87,8 @@ export class TierInventory extends DurableObject<Env> {
   private readonly outbox: Outbox;
   private readonly tasks: StripeTasks;
   private readonly ledger: Ledger;
+  /** Reservation attempts a second (GET /v1/tiers/:tierId/attempts). */
+  private readonly attempts = new AttemptRate();
   /** The alarm this object has set (mirrors storage, read once at start). */
   private alarmAt: number | null = null;
   /** The tier this object owns, once known. */
@@ -112,6 +115,7 @@ export class TierInventory extends DurableObject<Env> {
   // ---- RPC: buyers' holds ----------------------------------------------------------------------
 
   async reserve(req: HoldRequest): Promise<Result<HeldPart>> {
+    this.attempts.count(Date.now());
     const result = await this.run(req.tierId, (now) => decideHold(this.ledger, req, now), newHoldMustLand, req.eventId);
     // A one-tier reservation refused for want of capacity is counted here; one across tiers is counted
     // once, by its lead, when the Worker learns that a tier refused it (countRefusal).
@@ -216,6 +220,10 @@ export class TierInventory extends DurableObject<Env> {
   // ---- RPC: reads and organiser changes ---------------------------------------------------------
 
   /** The counters as they stand (for the organiser's stats; no outbox send, no seat list). */
+  async attemptRates(tierId: string): Promise<Result<AttemptRates>> {
+    return this.known(tierId, () => ({ ok: true as const, ...this.attempts.rates() }));
+  }
+
   async counters(tierId: string): Promise<Result<TierCounters>> {
     return this.known(tierId, () => ({ ok: true as const, ...this.store.counters() }));
   }

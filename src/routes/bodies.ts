@@ -279,3 +279,9 @@ export const CheckinKeys = z.strictObject({
 export const Received = z.strictObject({ received: z.literal(true) });
 
 export const Health = z.strictObject({ ok: z.literal(true) });
+
+export const TierAttempts = z.strictObject({
+  tierId: z.string(),
+  peakPerSecond: count,
+  perSecond: z.array(z.strictObject({ at: iso, attempts: count })),
+});

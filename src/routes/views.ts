@@ -14,6 +14,7 @@ import type {
 } from "../db/schema";
 import type { CheckinAnswer } from "../domain/door/check-in";
 import { toIso, toIsoOrNull } from "../lib/time";
+import type { AttemptRates } from "../objects/attempt-rate";
 import type { EntryState } from "../objects/queue-rpc";
 import type {
   AuditEntry,
@@ -27,6 +28,7 @@ import type {
   Scanner,
   Ticket,
   Tier,
+  TierAttempts,
 } from "./bodies";
 
 export function tierView(t: TierRow): z.output<typeof Tier> {
@@ -193,5 +195,13 @@ export function queueEntryView(e: EntryState, token?: string): z.output<typeof Q
     ...(e.pass === undefined ? {} : { pass: e.pass }),
     ...(e.passExpiresAt === undefined ? {} : { passExpiresAt: toIso(e.passExpiresAt) }),
     ...(token === undefined ? {} : { token }),
+  };
+}
+
+export function tierAttemptsView(tierId: string, r: AttemptRates): z.output<typeof TierAttempts> {
+  return {
+    tierId,
+    peakPerSecond: r.peakPerSecond,
+    perSecond: r.perSecond.map((p) => ({ at: toIso(p.at), attempts: p.attempts })),
   };
 }

@@ -7,3 +7,8 @@ export async function updateTier(env: Env, tierId: string, patch: TierPatch, ctx
   const { tier } = unwrap(await tierObject(env, tierId).updateTier({ tierId, patch, ctx }));
   return tier;
 }
+
+/** Reservation attempts that reached the tier's object, a second, as the object counted them. */
+export async function tierAttempts(env: Env, tierId: string) {
+  return unwrap(await tierObject(env, tierId).attemptRates(tierId));
+}
