@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { banner } from "./lib/banner.ts";
-import { ensureDemoEvent } from "./lib/demo-event.ts";
+import { ensureDemoEvent, ensureDropEvent } from "./lib/demo-event.ts";
 import { ensureDevVars, readDevVars } from "./lib/dev-vars.ts";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -99,7 +99,8 @@ if (!(await waitForHealth(Date.now() + STARTUP_TIMEOUT_MS))) {
 } else {
   try {
     const event = await ensureDemoEvent(BASE_URL, adminToken, join(ROOT, ".wrangler", "demo-event.json"));
-    console.log(banner(BASE_URL, adminToken, event));
+    const drop = await ensureDropEvent(BASE_URL, adminToken, join(ROOT, ".wrangler", "drop-event.json"));
+    console.log(banner(BASE_URL, adminToken, event, drop));
   } catch (error) {
     report(error instanceof Error ? error.message : String(error));
     stop(1);

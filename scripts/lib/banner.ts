@@ -1,9 +1,27 @@
-import type { DemoEvent } from "./demo-event.ts";
+import type { DemoEvent, DropEvent } from "./demo-event.ts";
 
 /** Single-quotes for POSIX shells, so the printed commands can be pasted as they are. */
 const sh = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
-export function banner(baseUrl: string, adminToken: string, event: DemoEvent): string {
+function dropLines(baseUrl: string, drop: DropEvent): string[] {
+  const join = `curl -s -X POST ${baseUrl}/v1/events/${drop.id}/queue -H 'Content-Type: application/json' -d '{}'`;
+  const poll = `curl -s ${baseUrl}/v1/queue/<entry id> -H 'Authorization: Bearer <entry token>'`;
+  const tier = drop.tiers[0]?.id ?? "<tier id>";
+  const body = sh(JSON.stringify({ items: [{ tierId: tier, quantity: 2 }] }));
+  const reserve = `curl -s -X POST ${baseUrl}/v1/events/${drop.id}/reservations -H 'Content-Type: application/json' -H 'Boxoffice-Admission: <pass>' -d ${body}`;
+  const opens = drop.queue ? new Date(drop.queue.opensAt).toLocaleTimeString() : "?";
+  return [
+    `  Drop event  ${drop.id}  (${drop.name}: its queue opens at ${opens}, ${drop.queue?.admitPerMinute ?? "?"} buyers a minute)`,
+    "  # join its queue (answers an entry with a token), then poll it until it is admitted",
+    `  ${join}`,
+    `  ${poll}`,
+    "  # once admitted, the entry carries a pass: reserve with it (without one: 403 ADMISSION_REQUIRED)",
+    `  ${reserve}`,
+    "",
+  ];
+}
+
+export function banner(baseUrl: string, adminToken: string, event: DemoEvent, drop: DropEvent): string {
   const eventUrl = `${baseUrl}/v1/events/${event.id}`;
   const ga = event.tiers.find((t) => t.kind === "general_admission");
   const seated = event.tiers.find((t) => t.kind === "seated");
@@ -41,6 +59,7 @@ export function banner(baseUrl: string, adminToken: string, event: DemoEvent): s
     '  A reservation response carries a "token": send it as `Authorization: Bearer <token>` to',
     "  GET or DELETE /v1/reservations/<id> and POST /v1/reservations/<id>/extend.",
     "",
+    ...dropLines(baseUrl, drop),
     "  Press Ctrl-C to stop.",
     "",
   ].join("\n");

@@ -17,6 +17,9 @@ export const DEV_DEFAULTS: Readonly<Record<string, string>> = {
   STRIPE_MODE: "simulator",
   STRIPE_SECRET_KEY: "sk_test_simulator",
   STRIPE_WEBHOOK_SECRET: `whsec_${randomBytes(24).toString("base64url")}`,
+  // The bot check stays off until a TURNSTILE_SECRET_KEY is added here; then only Turnstile's dummy
+  // token XXXX.DUMMY.TOKEN.XXXX passes, with no network call.
+  TURNSTILE_MODE: "simulator",
 };
 
 const HEADER = "# Local settings for `wrangler dev`, written by `npm start`. Edit freely; it is gitignored.\n";
