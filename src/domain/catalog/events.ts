@@ -117,9 +117,12 @@ export async function updateEvent(
       { path: patch.endsAt === undefined ? "startsAt" : "endsAt", message: "the event must end after it starts" },
     ]);
   }
-  const changed = Object.fromEntries(
-    Object.entries(patch).map(([field, value]) => [field, field === "queue" ? next.queue : value]),
-  );
+  const changed = {
+    ...fields,
+    ...(patch.startsAt === undefined ? {} : { startsAt: toIso(next.startsAt) }),
+    ...(patch.endsAt === undefined ? {} : { endsAt: next.endsAt === null ? null : toIso(next.endsAt) }),
+    ...(queue === undefined ? {} : { queue: next.queue && { ...next.queue, opensAt: toIso(next.queue.opensAt) } }),
+  };
   // Only this version of the row is written: a PATCH racing another loses nothing it did not send.
   await db.batch([
     db
