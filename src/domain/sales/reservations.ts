@@ -70,7 +70,7 @@ export async function createReservation(
     items,
   };
   await requireTiers(db, eventId, items);
-  const claims = new Claims(db, header.id);
+  const claims = new Claims(env.DB, db, header.id);
   try {
     if (header.sessionId !== null) await claims.session({ eventId, sessionId: header.sessionId, reservationId: id });
     if (pass) await claims.pass(pass, now);
@@ -90,6 +90,7 @@ class Claims {
   private readonly taken: (() => Promise<void>)[] = [];
 
   constructor(
+    private readonly d1: D1Database,
     private readonly db: Db,
     private readonly reservationId: string,
   ) {}
@@ -115,7 +116,7 @@ class Claims {
   }
 
   async client(claim: ClientClaim, now: number): Promise<void> {
-    const retryAfter = await claimClientHolds(this.db, claim, now);
+    const retryAfter = await claimClientHolds(this.d1, this.db, claim, now);
     if (retryAfter !== null) {
       throw new ApiError(
         "RATE_LIMITED",
