@@ -8,6 +8,7 @@ import { openApiRoutes } from "./openapi";
 import { checkoutPages } from "./pages/checkout-return";
 import { scanPage } from "./pages/scan/page";
 import { simulatorRoutes } from "./pages/simulator-checkout";
+import { ticketsPages } from "./pages/tickets/page";
 import { auditRoutes } from "./routes/audit";
 import { availabilityRoutes } from "./routes/availability";
 import { checkinRoutes } from "./routes/checkins";
@@ -73,6 +74,7 @@ const ROUTES: readonly Routes[] = [
   health,
   checkoutPages,
   scanPage,
+  ticketsPages,
   eventRoutes,
   tierRoutes,
   availabilityRoutes,

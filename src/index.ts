@@ -2,7 +2,6 @@ import { app } from "./app";
 import { IN_FLIGHT_MS } from "./db/claims";
 import { createDb } from "./db/client";
 import { purgeExpired } from "./db/purge";
-import { PASS_LIFETIME_MS } from "./domain/drops/queue";
 import { resumeStaleRefunds } from "./domain/sales/refunds";
 import { KEY_LIFETIME_MS } from "./middleware/idempotency";
 
@@ -17,7 +16,6 @@ export default {
     await purgeExpired(db, controller.scheduledTime, {
       idempotencyKeyMs: KEY_LIFETIME_MS,
       claimInFlightMs: IN_FLIGHT_MS,
-      passMs: PASS_LIFETIME_MS,
     });
     await resumeStaleRefunds(env, db, controller.scheduledTime);
   },

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { ERROR_STATUS, type ErrorCode } from "./lib/errors";
 import { type Auth, type Operation, operation, Routes } from "./routes/operation";
+import { ADMISSION_HEADER } from "./schemas/queue";
 
 const SECURITY: Record<Auth, Record<string, string[]>[]> = {
   organiser: [{ organiser: [] }],
@@ -17,6 +18,7 @@ const SECURITY: Record<Auth, Record<string, string[]>[]> = {
   "scanner or organiser": [{ scanner: [] }, { organiser: [] }],
   stripe: [],
   "queue entry": [{ queueEntry: [] }],
+  "order link": [{ orderLink: [] }],
   none: [],
 };
 
@@ -29,16 +31,20 @@ const AUTH_ERRORS: Record<Auth, ErrorCode[]> = {
   "scanner or organiser": ["UNAUTHORIZED", "FORBIDDEN"],
   stripe: [],
   "queue entry": ["UNAUTHORIZED"],
+  // A refused link is the page's own 404 page.
+  "order link": [],
   none: [],
 };
 
 /** Every refusal an operation can answer: its own, and those of its kind. */
 export function errorsOf(op: Operation): ErrorCode[] {
+  // A page with its own 404 page answers a malformed or unknown id with it.
+  const validates = !op.responses[404];
   return [
     ...new Set<ErrorCode>([
       ...AUTH_ERRORS[op.auth],
-      ...(op.params || op.query ? (["INVALID_INPUT"] as const) : []),
-      ...(op.params ? (["NOT_FOUND"] as const) : []),
+      ...((op.params || op.query) && validates ? (["INVALID_INPUT"] as const) : []),
+      ...(op.params && validates ? (["NOT_FOUND"] as const) : []),
       ...(op.body ? (["INVALID_INPUT", "INVALID_JSON", "PAYLOAD_TOO_LARGE"] as const) : []),
       ...(op.idempotent ? (["INVALID_INPUT", "IDEMPOTENCY_KEY_IN_USE", "IDEMPOTENCY_KEY_REUSED"] as const) : []),
       ...(op.limit ? (["RATE_LIMITED"] as const) : []),
@@ -67,7 +73,14 @@ function parameters(op: Operation) {
     schema,
   }));
   const key = { name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", maxLength: 255 } };
-  return [...path, ...fromQuery, ...(op.idempotent ? [key] : [])];
+  const pass = {
+    name: ADMISSION_HEADER,
+    in: "header",
+    required: false,
+    description: "The admission pass of the event's queue (required while the event has one)",
+    schema: { type: "string" },
+  };
+  return [...path, ...fromQuery, ...(op.idempotent ? [key] : []), ...(op.admission ? [pass] : [])];
 }
 
 function operationObject(op: Operation) {
@@ -145,7 +158,12 @@ export function openApiDocument(operations: readonly Operation[]) {
         "Event ticketing at the edge. The contract and the choices made where it is silent are docs/api.md; " +
         "this document is generated from the code. Operations tagged `pages` are pages for people, not JSON.",
     },
-    tags: [{ name: "pages", description: "HTML and CSV for people: the door page and Stripe's return pages" }],
+    tags: [
+      {
+        name: "pages",
+        description: "HTML and CSV for people: the door page, the buyer's tickets page and Stripe's return pages",
+      },
+    ],
     paths,
     components: {
       securitySchemes: {
@@ -154,6 +172,7 @@ export function openApiDocument(operations: readonly Operation[]) {
         order: { type: "http", scheme: "bearer", description: "ordtok_…, from checkout" },
         scanner: { type: "http", scheme: "bearer", description: "scntok_…, shown once when the scanner is created" },
         queueEntry: { type: "http", scheme: "bearer", description: "qentok_…, from joining the queue" },
+        orderLink: { type: "apiKey", in: "query", name: "t", description: "ordtok_…, the order token from checkout" },
       },
       schemas: { Problem: PROBLEM },
     },

@@ -5,6 +5,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "./chromium.ts";
+import { onPhoneIn } from "./phone.ts";
 import { type LocalWorker, seedDoor, startWorker, type Ticket } from "./worker.ts";
 
 const SCANNER_GATE = "North";
@@ -36,36 +37,7 @@ afterAll(async () => {
 const url = () => `${worker?.url}/scan`;
 const ticket = (i: number) => door.tickets[i] as Ticket;
 
-/**
- * Runs `steps` on a fresh phone-sized page (after `initScript`, if any) and closes it, failing on any
- * script error or console error, a Content-Security-Policy refusal included (HTTP error statuses are
- * expected here). The policy is enforced, so waits are selectors: Playwright's polled
- * `waitForFunction` would need 'unsafe-eval'.
- */
-async function onPhone(steps: (page: Page) => Promise<void>, initScript?: string): Promise<void> {
-  if (!browser) throw new Error("no browser");
-  const context = await browser.newContext({
-    viewport: { width: 390, height: 844 },
-    hasTouch: true,
-    locale: "en-GB",
-    timezoneId: "UTC",
-  });
-  try {
-    // Well under the test's own timeout, so that a wait that fails says which one.
-    context.setDefaultTimeout(10_000);
-    if (initScript) await context.addInitScript({ content: initScript });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    page.on("console", (m) => {
-      if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) errors.push(m.text());
-    });
-    await steps(page);
-    expect(errors).toEqual([]);
-  } finally {
-    await context.close();
-  }
-}
+const onPhone = (steps: (page: Page) => Promise<void>, initScript?: string) => onPhoneIn(browser, steps, initScript);
 
 async function signIn(page: Page, token: string) {
   await page.goto(url());

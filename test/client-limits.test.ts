@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { clientKey } from "../src/middleware/rate-limit";
 import { ADMIN_TOKEN, api, availability, createEvent, newClient, reserve } from "./helpers";
 
 afterEach(() => vi.useRealTimers());
@@ -101,7 +102,7 @@ describe("the tickets one client may hold", () => {
     await env.DB.prepare(
       "INSERT INTO client_holds (reservation_id, event_id, client, quantity, claimed_at) VALUES (?, ?, ?, ?, ?)",
     )
-      .bind("rsv_CrashedInFlight000000000", event.id, client, 4, Date.now())
+      .bind("rsv_CrashedInFlight000000000", event.id, clientKey(client), 4, Date.now())
       .run();
     const refused = await reserve(event.id, [{ tierId, quantity: 2 }], {}, from(client));
     expect(refused.status).toBe(429);
@@ -119,7 +120,9 @@ describe("the tickets one client may hold", () => {
     expect((await reserve(event.id, [{ tierId, quantity: 3 }], {}, from(newClient()))).status).toBe(201);
     const soldOut = await reserve(event.id, [{ tierId, quantity: 3 }], {}, from(client));
     expect(soldOut.body.code).toBe("SOLD_OUT");
-    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM client_holds WHERE client = ?").bind(client).first();
+    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM client_holds WHERE client = ?")
+      .bind(clientKey(client))
+      .first();
     expect(rows?.n).toBe(0);
 
     const patched = await api("PATCH", `/v1/events/${event.id}`, { token: ADMIN_TOKEN, body: { maxHeldPerClient: 1 } });
@@ -132,6 +135,32 @@ describe("the tickets one client may hold", () => {
       code: "RATE_LIMITED",
       reason: "holds",
     });
+  });
+});
+
+describe("who counts as one client", () => {
+  it("an IPv6 /64 is one client (a host rotating its addresses makes no new one); IPv4 addresses each", async () => {
+    const { event, tierId } = await oneTier({ maxHeldPerClient: 3 });
+    expect((await reserve(event.id, [{ tierId, quantity: 2 }], {}, from("2001:db8:77:1::a"))).status).toBe(201);
+    const sameBlock = await reserve(event.id, [{ tierId, quantity: 2 }], {}, from("2001:0db8:0077:0001:ffff::b"));
+    expect(sameBlock.body).toMatchObject({ code: "RATE_LIMITED", reason: "holds" });
+    expect((await reserve(event.id, [{ tierId, quantity: 2 }], {}, from("2001:db8:77:2::a"))).status).toBe(201);
+    expect((await reserve(event.id, [{ tierId, quantity: 3 }], {}, from("198.51.100.7"))).status).toBe(201);
+    expect((await reserve(event.id, [{ tierId, quantity: 3 }], {}, from("198.51.100.8"))).status).toBe(201);
+    expect(clientKey("2001:db8::1")).toBe("2001:db8:0:0::/64");
+  });
+
+  it("a refused reservation is not kept under its Idempotency-Key: the same request passes once the client may", async () => {
+    const { event, tierId } = await oneTier({ maxHeldPerClient: 2 });
+    const client = newClient();
+    const first = await reserve(event.id, [{ tierId, quantity: 2 }], {}, from(client));
+    const keyed = { ...from(client), "Idempotency-Key": "after-the-limit" };
+    const refused = await reserve(event.id, [{ tierId, quantity: 1 }], {}, keyed);
+    expect(refused.status).toBe(429);
+    await api("DELETE", `/v1/reservations/${first.body.id}`, { token: first.body.token });
+    const retried = await reserve(event.id, [{ tierId, quantity: 1 }], {}, keyed);
+    expect(retried.status).toBe(201);
+    expect(retried.headers.get("Idempotent-Replayed")).toBeNull();
   });
 });
 
@@ -154,12 +183,19 @@ describe("request rates per client", () => {
     expect((await availability(event.id))[0]?.available).toBe(200);
   });
 
-  it("do not apply to organiser routes", async () => {
-    const { event } = await oneTier();
+  it("do not apply to the organiser, on organiser routes or on the routes it shares with buyers", async () => {
+    const { event, tierId } = await oneTier();
+    const reservation = (await reserve(event.id, [{ tierId, quantity: 1 }])).body;
+    const order = await api("POST", `/v1/reservations/${reservation.id}/checkout`, {
+      token: reservation.token,
+      body: { email: "buyer@example.com" },
+    });
     const client = newClient();
     for (let i = 0; i < 60; i++) {
-      const res = await api("GET", `/v1/events/${event.id}/stats`, { token: ADMIN_TOKEN, headers: from(client) });
-      expect(res.status).toBe(200);
+      const stats = await api("GET", `/v1/events/${event.id}/stats`, { token: ADMIN_TOKEN, headers: from(client) });
+      expect(stats.status).toBe(200);
+      const read = await api("GET", `/v1/orders/${order.body.orderId}`, { token: ADMIN_TOKEN, headers: from(client) });
+      expect(read.status).toBe(200);
     }
   });
 });

@@ -21,12 +21,13 @@ export interface CallOptions {
 let clients = 0;
 
 /**
- * A new client address (documentation range, 2001:db8::/32) each call: tests that send many requests
- * stand for as many clients (API.md, "Drops"); a test of the per-client limits sends one address itself.
+ * A new client address (documentation range, 2001:db8::/32; the service counts an IPv6 client by its
+ * /64, so each gets a /64 of its own) each call: tests that send many requests stand for as many
+ * clients (API.md, "Drops"); a test of the per-client limits sends one address itself.
  */
 export function newClient(): string {
   clients += 1;
-  return `2001:db8::${clients.toString(16)}`;
+  return `2001:db8:${(clients >>> 16).toString(16)}:${(clients & 0xffff).toString(16)}::1`;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: test responses are asserted field by field

@@ -100,6 +100,9 @@ describe("every route answers as the OpenAPI document says", () => {
     expect((await api("GET", `/v1/orders/${order.orderId}`, { token: order.orderToken })).status).toBe(200);
     expect((await api("GET", `/v1/orders/${order.orderId}`, { token: reservation.token })).status).toBe(401);
     expect((await api("GET", `/v1/orders/${unknown.ord}`, admin)).status).toBe(404);
+    // The buyer's tickets page: the link with the order token, and the one page for any other link.
+    expect((await fetchText(`/tickets/${order.orderId}?t=${order.orderToken}`)).status).toBe(200);
+    expect((await fetchText(`/tickets/${order.orderId}`)).status).toBe(404);
     const refund = (body: Record<string, unknown>) =>
       api("POST", `/v1/orders/${order.orderId}/refunds`, { ...admin, body });
     const ticketIds = [(await api("GET", `/v1/orders/${order.orderId}`, admin)).body.tickets[0].id];

@@ -296,3 +296,71 @@ describe("queue input and credentials", () => {
     expect(updated[0]?.data).toEqual({ queue: null });
   });
 });
+
+describe("a drop queue over time", () => {
+  it("keeps its clock awake while anyone waits for a place, and wakes it when the settings change", async () => {
+    const t0 = startClock();
+    const { event } = await queuedEvent({ opensAt: new Date(t0 - SECOND).toISOString(), admitPerMinute: 1 });
+    const first = (await join(event.id)).body as Entry;
+    // Fifty-nine quiet ticks after the first joiner was numbered: one more and the clock sleeps.
+    for (let i = 1; i <= 60; i++) {
+      at(t0 + 2 * SECOND + i * SECOND);
+      await tick(event.id);
+    }
+    // A joiner half a second after a tick (its shard heard from the clock: the join does not wake it).
+    at(now + SECOND / 2);
+    const late = (await join(event.id)).body as Entry;
+    at(now + SECOND / 2);
+    await tick(event.id); // inside the settle time: not numbered yet, but the clock must not sleep on it
+    at(now + SECOND);
+    await tick(event.id);
+    expect((await poll(late)).position).toBeGreaterThanOrEqual(1);
+    const gen = await generationOf(event.id);
+    expect(
+      await env.QUEUE_CLOCK.getByName(`${event.id}:${gen}`).wake({ eventId: event.id, generation: gen, shards: 16 }),
+    ).toBeUndefined();
+
+    // admitPerMinute raised from 1 to 600: applied from the next tick, counted from the place reached.
+    expect((await poll(first)).status).toBe("admitted");
+    expect((await poll(late)).status).toBe("waiting");
+    const patched = await api("PATCH", `/v1/events/${event.id}`, {
+      token: ADMIN_TOKEN,
+      body: { queue: { opensAt: new Date(t0 - SECOND).toISOString(), admitPerMinute: 600 } },
+    });
+    expect(patched.status).toBe(200);
+    await tick(event.id);
+    at(now + SECOND);
+    expect((await poll(late)).status).toBe("admitted");
+  });
+
+  it("refuses to move opensAt once the queue has opened, and numbers a joiner a stale copy of it would have ranked", async () => {
+    const t0 = startClock();
+    const opensAt = new Date(t0 + 60 * SECOND).toISOString();
+    const { event } = await queuedEvent({ opensAt, admitPerMinute: 60 });
+    await joinMany(event.id, 3);
+    at(t0 + 61 * SECOND);
+    await tick(event.id);
+    const moved = await api("PATCH", `/v1/events/${event.id}`, {
+      token: ADMIN_TOKEN,
+      body: { queue: { opensAt: new Date(t0 + 3600 * SECOND).toISOString(), admitPerMinute: 60 } },
+    });
+    expect(moved.status).toBe(400);
+    expect(moved.body.errors).toEqual([expect.objectContaining({ path: "queue.opensAt" })]);
+
+    // An isolate whose copy still says opensAt is in the future sends a join to a shard that had no
+    // entries at the draw: the shard treats it as a later joiner all the same.
+    const gen = await generationOf(event.id);
+    const entryId = "qen_StaleCopyJoiner000000000";
+    const { shardOf } = await import("../src/lib/admission");
+    const shard = shardOf(entryId, 16);
+    const address = { eventId: event.id, generation: gen, shards: 16, shard };
+    const terms = { opensAt: t0 + 3600 * SECOND, admitPerMinute: 60, passSeconds: 900, passReservations: 3 };
+    await env.QUEUE_SHARD.getByName(`${event.id}:${gen}:${shard}`).join({ address, entryId, terms });
+    at(t0 + 63 * SECOND);
+    await tick(event.id);
+    const state = await env.QUEUE_SHARD.getByName(`${event.id}:${gen}:${shard}`).poll(entryId);
+    expect(state?.status).toBe("waiting");
+    // Behind the three early entries, two of which the schedule has admitted by now.
+    expect(state?.position).toBe(2);
+  });
+});

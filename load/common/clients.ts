@@ -3,10 +3,10 @@
  * `CF-Connecting-IP` (../shared/API.md, "Drops": a local load tool that sends the header stands for as
  * many clients as it sends addresses): 50 requests per 10 s on the buyer routes, 300 on the scanner
  * routes, and 20 tickets held per event. So every simulated buyer, scanner and organiser sends an
- * address of its own, from the documentation range 2001:db8::/32 (RFC 3849): `2001:db8:<role>:<run>::<n>`,
- * the role 0 for buyers, 1 for scanners, 2 for organisers; `<run>` random per process, so that a run
- * against a long-lived service (`--url`, `npm start`) never reuses the addresses of the run before it;
- * `<n>` counting up, so no address is handed out twice in one process.
+ * address of its own, from the documentation range 2001:db8::/32 (RFC 3849), its /64 its own (see
+ * `nextAddress`): a run number random per process, so that a run against a long-lived service (`--url`,
+ * `npm start`) is unlikely to reuse the clients of the run before it, and a count, so no client is
+ * handed out twice in one process.
  *
  * How many requests an address may send is the caller's to keep under the limits: a buyer whose every
  * purchase is a new client (`nextAddress()` per purchase), a load generator that gives each request its
@@ -26,8 +26,8 @@ const ROLE_GROUP: Record<ClientRole, number> = { buyer: 0, scanner: 1, organiser
  */
 export const REQUESTS_PER_10S: Record<ClientRole, number> = { buyer: 50, scanner: 300, organiser: 50 };
 
-const RUN = randomInt(0x10000);
-const handedOut: Record<ClientRole, number> = { buyer: 0, scanner: 0, organiser: 0 };
+const RUN = randomInt(0x100);
+const handedOut = { all: 0 };
 
 /** Eight 16-bit groups as RFC 5952 writes them: lower-case hex, the longest run of two or more zeros as `::`. */
 function ipv6(groups: readonly number[]): string {
@@ -43,11 +43,14 @@ function ipv6(groups: readonly number[]): string {
   return start < 0 ? hex(groups) : `${hex(groups.slice(0, start))}::${hex(groups.slice(start + length))}`;
 }
 
-/** A new address for a client of `role`, never handed out before in this process. */
+/**
+ * A new address for a client of `role`, never handed out before in this process. The service counts an
+ * IPv6 client by its /64, so what makes clients distinct is in the first 64 bits: the run (8 bits) and
+ * a count (24 bits, 16 million clients a run) across all roles; the role is in the interface part.
+ */
 export function nextAddress(role: ClientRole = "buyer"): string {
-  const n = ++handedOut[role];
-  const interface64 = [Math.floor(n / 2 ** 48), Math.floor(n / 2 ** 32) % 0x10000, Math.floor(n / 0x10000) % 0x10000];
-  return ipv6([0x2001, 0xdb8, ROLE_GROUP[role], RUN, ...interface64, n % 0x10000]);
+  const n = ++handedOut.all;
+  return ipv6([0x2001, 0xdb8, (RUN << 8) | (n >>> 16), n & 0xffff, ROLE_GROUP[role], 0, 0, 1]);
 }
 
 /** The header that makes a request come from `address`. */

@@ -112,8 +112,15 @@ export async function claimPass(db: Db, claim: PassClaim, now: number): Promise<
   return holder ? { ok: false, holding: holder.reservation_id } : { ok: false, usedUp: true };
 }
 
+/** Gives a pass's use back, unless its reservation was made after all (a retry refused for its state). */
 export async function releasePass(db: Db, claim: Pick<PassClaim, "entryId" | "reservationId">): Promise<void> {
   await db
     .delete(passClaims)
-    .where(and(eq(passClaims.reservationId, claim.reservationId), eq(passClaims.entryId, claim.entryId)));
+    .where(
+      and(
+        eq(passClaims.reservationId, claim.reservationId),
+        eq(passClaims.entryId, claim.entryId),
+        sql`NOT EXISTS (SELECT 1 FROM reservations r WHERE r.id = ${claim.reservationId})`,
+      ),
+    );
 }

@@ -9,8 +9,6 @@ interface Lifetimes {
   idempotencyKeyMs: number;
   /** A buyer session's claim whose reservation never landed (the request making it may still run). */
   claimInFlightMs: number;
-  /** The longest an admission pass lives (its claims count it used up until then). */
-  passMs: number;
 }
 
 export async function purgeExpired(db: Db, now: number, lifetimes: Lifetimes): Promise<void> {
@@ -24,6 +22,8 @@ export async function purgeExpired(db: Db, now: number, lifetimes: Lifetimes): P
     db.delete(clientHolds).where(sql`${clientHolds.claimedAt} < ${now - lifetimes.claimInFlightMs} AND NOT EXISTS (
       SELECT 1 FROM reservations r WHERE r.id = ${clientHolds.reservationId}
         AND r.status IN ('active', 'checkout') AND r.expires_at > ${now})`),
-    db.delete(passClaims).where(lt(passClaims.claimedAt, now - lifetimes.passMs)),
+    // A pass's claim whose reservation was made is the record of that use (stats count the passes used).
+    db.delete(passClaims).where(sql`${passClaims.claimedAt} < ${now - lifetimes.claimInFlightMs} AND NOT EXISTS (
+      SELECT 1 FROM reservations r WHERE r.id = ${passClaims.reservationId})`),
   ]);
 }

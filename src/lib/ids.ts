@@ -89,3 +89,12 @@ export async function derivedBytes(seed: Uint8Array, label: string): Promise<Uin
   input.set(labelBytes, seed.length);
   return new Uint8Array(await crypto.subtle.digest("SHA-256", input));
 }
+
+/** A UUID (version 4 layout) made from at least 16 given bytes: the same bytes, the same UUID. */
+export function uuidFrom(bytes: Uint8Array): string {
+  const b = Uint8Array.from(bytes.subarray(0, 16));
+  b[6] = ((b[6] as number) & 0x0f) | 0x40;
+  b[8] = ((b[8] as number) & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -127,7 +127,9 @@ export function idempotency(): MiddlewareHandler<{ Bindings: Env }> {
     await next();
     const where = eq(idempotencyKeys.scopeKey, scopeKey);
     try {
-      if (c.res.status >= 500) {
+      // Not kept: a fault, and a refusal before anything was done (a rate or hold limit, a missing or bad
+      // pass, the bot check, a token for something else), which a retry with the same key may pass.
+      if (c.res.status >= 500 || c.res.status === 429 || c.res.status === 403) {
         await db.delete(idempotencyKeys).where(where);
         return;
       }

@@ -1,8 +1,8 @@
 /**
  * Reservation attempts that reached a tier's object, per second of the last ten minutes (kept in
  * memory: a measurement, not state). It shows what the admission in front of the object let through:
- * a drop queue admitting `admitPerMinute` buyers with `passReservations` each should never let more
- * than `admitPerMinute / 60 × passReservations` a second reach it.
+ * with a drop queue, about `admitPerMinute / 60` admitted buyers a second, each making a few attempts
+ * (a refused attempt gives its pass use back, so a buyer may try more than `passReservations` times).
  */
 const KEPT_SECONDS = 600;
 

@@ -25,7 +25,14 @@ import { createDb } from "../db/client";
 import { auditLog, events, type StoredQueue } from "../db/schema";
 import type { EntryRoute } from "../lib/admission";
 import { toIso } from "../lib/time";
-import { admittedAt, type QueueTerms, type Schedule, type Unnumbered } from "./queue-rpc";
+import {
+  admittedAt,
+  type QueueAddress,
+  type QueueTerms,
+  type Schedule,
+  type Unnumbered,
+  type UnnumberedBatch,
+} from "./queue-rpc";
 
 const TICK_MS = 1_000;
 /** Before `opensAt` the clock only watches for the settings to change. */
@@ -39,8 +46,10 @@ interface ClockState {
   route: EntryRoute;
   schedule: Schedule | null;
   nextSlot: number;
-  /** Drawn slots not yet acknowledged by every shard (sent again next tick). */
-  pendingDraw: number[][] | null;
+  /** The draw is dealt (its slots stored under `draw:<shard>`) but not yet acknowledged by every shard. */
+  pendingDraw: boolean;
+  /** Entries the draw placed (for `queue.opened`). */
+  drawn: number;
   idleTicks: number;
 }
 
@@ -79,7 +88,8 @@ export class QueueClock extends DurableObject<Env> {
         route,
         schedule: null,
         nextSlot: 1,
-        pendingDraw: null,
+        pendingDraw: false,
+        drawn: 0,
         idleTicks: 0,
       });
     } else if (state.idleTicks > 0) {
@@ -91,6 +101,18 @@ export class QueueClock extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const state = await this.ctx.storage.get<ClockState>("state");
     if (!state) return;
+    let again: number | null = Date.now() + TICK_MS;
+    try {
+      again = await this.tickOrWait(state);
+    } catch (error) {
+      // A shard or D1 that did not answer: the next tick repeats what this one did not finish.
+      console.error(JSON.stringify({ msg: "queue clock tick failed", route: state.route, error: String(error) }));
+    }
+    if (again !== null) await this.ctx.storage.setAlarm(again);
+  }
+
+  /** One tick, or the wait before `opensAt`; answers when to tick again (null: sleep until woken). */
+  private async tickOrWait(state: ClockState): Promise<number | null> {
     const { route } = state;
     const row = await createDb(this.env.DB)
       .select({ queue: events.queue })
@@ -98,23 +120,20 @@ export class QueueClock extends DurableObject<Env> {
       .where(eq(events.id, route.eventId))
       .get();
     const queue = row?.queue ?? null;
-    if (!queue || queue.generation !== route.generation) return; // removed (or replaced): nothing more to do
+    if (!queue || queue.generation !== route.generation) return null; // removed (or replaced): nothing more to do
     const now = Date.now();
-    if (now < queue.opensAt && state.schedule === null) {
-      await this.ctx.storage.setAlarm(Math.min(queue.opensAt, now + WAITING_TICK_MS));
-      return;
-    }
+    if (now < queue.opensAt && state.schedule === null) return Math.min(queue.opensAt, now + WAITING_TICK_MS);
     const next = await this.tick(state, queue, now);
     await this.ctx.storage.put("state", next);
-    if (next.idleTicks < IDLE_TICKS || next.pendingDraw) await this.ctx.storage.setAlarm(Date.now() + TICK_MS);
+    return next.idleTicks < IDLE_TICKS || next.pendingDraw ? Date.now() + TICK_MS : null;
   }
 
   private shard(route: EntryRoute, k: number) {
     return this.env.QUEUE_SHARD.getByName(`${route.eventId}:${route.generation}:${k}`);
   }
 
-  private shardList(route: EntryRoute): number[] {
-    return Array.from({ length: route.shards }, (_, k) => k);
+  private shards(route: EntryRoute): QueueAddress[] {
+    return Array.from({ length: route.shards }, (_, shard) => ({ ...route, shard }));
   }
 
   private async tick(state: ClockState, queue: StoredQueue, now: number): Promise<ClockState> {
@@ -122,56 +141,63 @@ export class QueueClock extends DurableObject<Env> {
     const terms = termsOf(queue);
     let s = state;
     if (s.schedule === null) {
-      const counts = await Promise.all(
-        this.shardList(route).map((k) => this.shard(route, k).earlyCount(queue.opensAt)),
-      );
+      const counts = await Promise.all(this.shards(route).map((a) => this.shard(route, a.shard).earlyCount(a, terms)));
       if (counts.some((n) => n === null)) return s; // a shard's clock is not there yet: next tick
       const early = counts as number[];
       const total = early.reduce((a, b) => a + b, 0);
+      const dealt = dealSlots(early);
       s = {
         ...s,
         schedule: { t0: now, f0: 0, rate: queue.admitPerMinute },
         nextSlot: total + 1,
-        pendingDraw: dealSlots(early),
+        pendingDraw: true,
+        drawn: total,
       };
-      // Written before any shard hears of it, so a restart deals the same slots again.
+      // Stored before any shard hears of it (a key per shard, each a shard's share), so a restart deals
+      // the same slots again.
+      await this.ctx.storage.put(Object.fromEntries(dealt.map((slots, k) => [`draw:${k}`, slots])));
       await this.ctx.storage.put("state", s);
-      await this.opened(route, total, queue, now);
     }
     const schedule = s.schedule as Schedule;
     if (s.pendingDraw) {
-      const drawn = s.pendingDraw;
-      await Promise.all(this.shardList(route).map((k) => this.shard(route, k).draw(drawn[k] ?? [], schedule)));
-      s = { ...s, pendingDraw: null };
+      await this.opened(route, s.drawn, queue, now);
+      await Promise.all(
+        this.shards(route).map(async (a) => {
+          const slots = (await this.ctx.storage.get<number[]>(`draw:${a.shard}`)) ?? [];
+          await this.shard(route, a.shard).draw(a, terms, slots, schedule);
+        }),
+      );
+      await this.ctx.storage.delete(this.shards(route).map((a) => `draw:${a.shard}`));
+      s = { ...s, pendingDraw: false };
       await this.ctx.storage.put("state", s);
     }
     if (queue.admitPerMinute !== schedule.rate) {
       s = { ...s, schedule: { t0: now, f0: admittedAt(schedule, now), rate: queue.admitPerMinute } };
     }
-    const waiting = await Promise.all(
-      this.shardList(route).map((k) => this.shard(route, k).unnumbered(now - SETTLE_MS)),
+    const batches = await Promise.all(
+      this.shards(route).map((a) => this.shard(route, a.shard).unnumbered(a, terms, now - SETTLE_MS)),
     );
-    const joiners: (Unnumbered & { shard: number })[] = waiting.flatMap((list, shard) =>
-      list.map((u) => ({ ...u, shard })),
-    );
-    joiners.sort((a, b) => a.joinedAt - b.joinedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const slots: [string, number][][] = this.shardList(route).map(() => []);
+    const joiners = inArrivalOrder(batches);
+    const slots: [string, number][][] = this.shards(route).map(() => []);
     const first = Math.max(s.nextSlot, admittedAt(s.schedule as Schedule, now) + 1);
     joiners.forEach((j, i) => {
       slots[j.shard]?.push([j.id, first + i]);
     });
+    // Quiet only when no shard has anyone waiting for a slot (those inside the settle time too).
+    const waiting = batches.reduce((n, b) => n + b.waiting, 0);
     s = {
       ...s,
       nextSlot: joiners.length > 0 ? first + joiners.length : s.nextSlot,
-      idleTicks: joiners.length > 0 ? 0 : s.idleTicks + 1,
+      idleTicks: waiting > 0 ? 0 : s.idleTicks + 1,
     };
     // Saved before the shards hear it: a slot is never given twice (a lost answer leaves a gap).
     await this.ctx.storage.put("state", s);
     const told = s;
     await Promise.all(
-      this.shardList(route).map((k) =>
-        this.shard(route, k).number({
-          slots: slots[k] ?? [],
+      this.shards(route).map((a) =>
+        this.shard(route, a.shard).number({
+          address: a,
+          slots: slots[a.shard] ?? [],
           schedule: told.schedule as Schedule,
           nextSlot: told.nextSlot,
           terms,
@@ -181,7 +207,7 @@ export class QueueClock extends DurableObject<Env> {
     return s;
   }
 
-  /** `queue.opened` in the audit log, once (its id is the queue's). */
+  /** `queue.opened` in the audit log, once (its id is the queue's; written again until the draw is out). */
   private async opened(route: EntryRoute, entries: number, queue: StoredQueue, now: number): Promise<void> {
     await createDb(this.env.DB)
       .insert(auditLog)
@@ -197,4 +223,17 @@ export class QueueClock extends DurableObject<Env> {
       )
       .onConflictDoNothing();
   }
+}
+
+/**
+ * The shards' ready joiners in arrival order. When a shard's batch was cut short, only joiners up to
+ * its last one are taken (the rest of its backlog may be older than other shards' newer joiners).
+ */
+function inArrivalOrder(batches: UnnumberedBatch[]): (Unnumbered & { shard: number })[] {
+  const all = batches.flatMap((b, shard) => b.ready.map((u) => ({ ...u, shard })));
+  all.sort((a, b) => a.joinedAt - b.joinedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const cuts = batches.filter((b) => b.truncated).map((b) => b.ready.at(-1)?.joinedAt ?? 0);
+  if (cuts.length === 0) return all;
+  const limit = Math.min(...cuts);
+  return all.filter((j) => j.joinedAt <= limit);
 }

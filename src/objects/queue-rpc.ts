@@ -42,7 +42,6 @@ export interface JoinRequest {
   address: QueueAddress;
   entryId: string;
   terms: QueueTerms;
-  client: string;
 }
 
 export interface EntryState {
@@ -69,8 +68,19 @@ export interface Unnumbered {
   joinedAt: number;
 }
 
+/** A shard's later joiners without a slot, for the clock's tick. */
+export interface UnnumberedBatch {
+  /** Those who joined before the tick's cutoff, in arrival order (at most a batch). */
+  ready: Unnumbered[];
+  /** The batch was cut short: this shard has more that joined before the cutoff. */
+  truncated: boolean;
+  /** Every later joiner still without a slot, those inside the cutoff too. */
+  waiting: number;
+}
+
 /** What the clock tells a shard each tick: the slots it gave, and the schedule. */
 export interface NumberRequest {
+  address: QueueAddress;
   slots: [entryId: string, slot: number][];
   schedule: Schedule;
   /** The next slot the clock will give: a later joiner not numbered yet waits behind it. */

@@ -7,23 +7,25 @@
  *
  * Joining before `opensAt` draws a uniformly random rank (`crypto.getRandomValues`): at the draw the
  * shard gives its slots to its early entries in rank order, so arrival time and connection count buy
- * nothing. A later entry waits for the clock to number it in arrival order across all shards.
+ * nothing. Once the clock has counted the early entries, every joiner is a later one, who waits for
+ * the clock to number it in arrival order across all shards.
  */
 import { DurableObject } from "cloudflare:workers";
 import { signPass } from "../lib/admission";
-import type {
-  EntryState,
-  JoinRequest,
-  NumberRequest,
-  QueueAddress,
-  QueueTerms,
-  Schedule,
-  ShardStats,
-  Unnumbered,
+import {
+  admittedAt,
+  type EntryState,
+  type JoinRequest,
+  type NumberRequest,
+  type QueueAddress,
+  type QueueTerms,
+  type Schedule,
+  type ShardStats,
+  timeOfSlot,
+  type UnnumberedBatch,
 } from "./queue-rpc";
-import { admittedAt, timeOfSlot } from "./queue-rpc";
 
-/** A shard that has heard no tick for this long wakes its clock on the next join. */
+/** A shard that has heard nothing from its clock for this long wakes it (on a join, or a waiting poll). */
 const CLOCK_QUIET_MS = 5_000;
 /** Later joiners numbered per shard and tick, at most. */
 const NUMBER_BATCH = 5_000;
@@ -36,7 +38,7 @@ const SCHEMA = `
     slot INTEGER,
     admitted_at INTEGER,
     pass_expires_at INTEGER,
-    client TEXT NOT NULL
+    pass_reservations INTEGER
   );
   CREATE INDEX IF NOT EXISTS entries_slot ON entries (slot);
   CREATE INDEX IF NOT EXISTS entries_unnumbered ON entries (joined_at, id) WHERE slot IS NULL AND rank IS NULL;
@@ -51,6 +53,7 @@ interface EntryRow extends Record<string, SqlStorageValue> {
   slot: number | null;
   admitted_at: number | null;
   pass_expires_at: number | null;
+  pass_reservations: number | null;
 }
 
 interface Meta {
@@ -58,12 +61,14 @@ interface Meta {
   terms: QueueTerms;
   schedule: Schedule | null;
   nextSlot: number;
+  /** Entries that joined before `opensAt` (they wait for the draw). */
+  early: number;
+  /** The clock has counted the early entries: from then on every joiner is a later one. */
+  earlyClosed: boolean;
   /** When the clock last told this shard anything. */
   heardAt: number;
   /** When this shard last woke the clock. */
   wokeAt: number;
-  /** The clock has counted the early entries: from then on every joiner is a later one. */
-  earlyClosed: boolean;
 }
 
 /** A uniform random number in [0, 1) from the platform's CSPRNG (53 bits). */
@@ -89,15 +94,7 @@ export class QueueShard extends DurableObject<Env> {
 
   async join(req: JoinRequest): Promise<{ created: boolean; entry: EntryState }> {
     const now = Date.now();
-    const known = this.meta ?? {
-      address: req.address,
-      terms: req.terms,
-      schedule: null,
-      nextSlot: 1,
-      heardAt: 0,
-      wokeAt: 0,
-      earlyClosed: false,
-    };
+    const known = this.known(req.address, req.terms);
     // Until the draw, the Worker's copy of the settings is the newest this shard hears of.
     const meta = known.earlyClosed ? known : { ...known, terms: req.terms };
     const sql = this.ctx.storage.sql;
@@ -107,41 +104,46 @@ export class QueueShard extends DurableObject<Env> {
       if (existing.length === 0) {
         const early = !meta.earlyClosed && now < meta.terms.opensAt;
         sql.exec(
-          "INSERT INTO entries (id, joined_at, rank, client) VALUES (?, ?, ?, ?)",
+          "INSERT INTO entries (id, joined_at, rank) VALUES (?, ?, ?)",
           req.entryId,
           now,
           early ? randomRank() : null,
-          req.client,
         );
+        if (early) meta.early += 1;
         created = true;
       }
       this.saveMeta(meta);
     });
-    if (now - Math.max(meta.heardAt, meta.wokeAt) > CLOCK_QUIET_MS) await this.wakeClock(meta, now);
+    this.wakeClockIfQuiet(now);
     return { created, entry: (await this.state(req.entryId, now)) as EntryState };
   }
 
   async poll(entryId: string): Promise<EntryState | null> {
-    return this.state(entryId, Date.now());
+    const now = Date.now();
+    const entry = await this.state(entryId, now);
+    if (entry?.status === "waiting") this.wakeClockIfQuiet(now);
+    return entry;
   }
 
   // ---- what the clock asks ------------------------------------------------------------------
 
   /**
-   * How many entries joined before `opensAt`, and from now on every joiner is a later one; null while
-   * this shard's own clock is before `opensAt`.
+   * How many entries joined before `opensAt`; from this answer on, every joiner is a later one. Null
+   * while this shard's own clock is before `opensAt`.
    */
-  earlyCount(opensAt: number): number | null {
-    if (Date.now() < opensAt) return null;
-    const sql = this.ctx.storage.sql;
-    return this.ctx.storage.transactionSync(() => {
-      if (this.meta && !this.meta.earlyClosed) this.saveMeta({ ...this.meta, earlyClosed: true });
-      return sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM entries WHERE rank IS NOT NULL").one().n;
-    });
+  earlyCount(address: QueueAddress, terms: QueueTerms): number | null {
+    if (Date.now() < terms.opensAt) return null;
+    const meta = this.known(address, terms);
+    this.ctx.storage.transactionSync(() => this.saveMeta({ ...meta, earlyClosed: true, heardAt: Date.now() }));
+    return meta.early;
   }
 
-  /** Gives the drawn slots (ascending) to the early entries in rank order, once. */
-  draw(slots: number[], schedule: Schedule): void {
+  /**
+   * Gives the drawn slots (ascending) to the early entries in rank order, once. (The early entries are
+   * exactly those counted: none can join after the count.)
+   */
+  draw(address: QueueAddress, terms: QueueTerms, slots: number[], schedule: Schedule): void {
+    const meta = this.known(address, terms);
     const sql = this.ctx.storage.sql;
     this.ctx.storage.transactionSync(() => {
       const numbered = sql.exec("SELECT 1 FROM entries WHERE rank IS NOT NULL AND slot IS NOT NULL LIMIT 1").toArray();
@@ -149,58 +151,61 @@ export class QueueShard extends DurableObject<Env> {
         const ids = sql
           .exec<{ id: string }>("SELECT id FROM entries WHERE rank IS NOT NULL ORDER BY rank, id")
           .toArray();
-        if (ids.length !== slots.length) throw new Error(`drawn ${slots.length} slots for ${ids.length} early entries`);
         ids.forEach((row, i) => {
-          sql.exec("UPDATE entries SET slot = ? WHERE id = ?", slots[i] as number, row.id);
+          const slot = slots[i];
+          // One the count missed (it cannot happen: none joins early after it) queues as a later joiner.
+          if (slot === undefined) sql.exec("UPDATE entries SET rank = NULL WHERE id = ?", row.id);
+          else sql.exec("UPDATE entries SET slot = ? WHERE id = ?", slot, row.id);
         });
       }
-      if (this.meta) this.saveMeta({ ...this.meta, schedule, heardAt: Date.now() });
+      this.saveMeta({ ...meta, earlyClosed: true, schedule, heardAt: Date.now() });
     });
     this.admitDue();
   }
 
-  /** Later joiners without a slot who joined before `cutoff`, in arrival order. */
-  unnumbered(cutoff: number): Unnumbered[] {
-    return this.ctx.storage.sql
+  /** Later joiners without a slot who joined before `cutoff`, in arrival order, a batch at most. */
+  unnumbered(address: QueueAddress, terms: QueueTerms, cutoff: number): UnnumberedBatch {
+    const meta = this.known(address, terms);
+    const sql = this.ctx.storage.sql;
+    const rows = sql
       .exec<{ id: string; joined_at: number }>(
         "SELECT id, joined_at FROM entries WHERE slot IS NULL AND rank IS NULL AND joined_at < ? ORDER BY joined_at, id LIMIT ?",
         cutoff,
-        NUMBER_BATCH,
+        NUMBER_BATCH + 1,
       )
-      .toArray()
-      .map((r) => ({ id: r.id, joinedAt: r.joined_at }));
+      .toArray();
+    const waiting = sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM entries WHERE slot IS NULL AND rank IS NULL")
+      .one().n;
+    this.ctx.storage.transactionSync(() => this.saveMeta({ ...meta, heardAt: Date.now() }));
+    return {
+      ready: rows.slice(0, NUMBER_BATCH).map((r) => ({ id: r.id, joinedAt: r.joined_at })),
+      truncated: rows.length > NUMBER_BATCH,
+      waiting,
+    };
   }
 
   number(req: NumberRequest): void {
+    const meta = this.known(req.address, req.terms);
     const sql = this.ctx.storage.sql;
     this.ctx.storage.transactionSync(() => {
       for (const [id, slot] of req.slots)
         sql.exec("UPDATE entries SET slot = ? WHERE id = ? AND slot IS NULL", slot, id);
-      if (this.meta) {
-        this.saveMeta({
-          ...this.meta,
-          schedule: req.schedule,
-          nextSlot: req.nextSlot,
-          terms: req.terms,
-          heardAt: Date.now(),
-        });
-      }
+      this.saveMeta({ ...meta, schedule: req.schedule, nextSlot: req.nextSlot, terms: req.terms, heardAt: Date.now() });
     });
     this.admitDue();
   }
 
+  /** The organiser's figures (a read over the shard's entries; not on a buyer's path). */
   stats(): ShardStats {
-    const now = Date.now();
-    const due = this.dueSlot(now);
+    const due = this.dueSlot(Date.now());
     const r = this.ctx.storage.sql
       .exec<{ admitted: number; waiting: number; oldest: number | null }>(
         `SELECT
-           COUNT(CASE WHEN admitted_at IS NOT NULL OR slot <= ? THEN 1 END) AS admitted,
-           COUNT(CASE WHEN admitted_at IS NULL AND (slot IS NULL OR slot > ?) THEN 1 END) AS waiting,
-           MIN(CASE WHEN admitted_at IS NULL AND (slot IS NULL OR slot > ?) THEN joined_at END) AS oldest
+           COUNT(CASE WHEN admitted_at IS NOT NULL OR slot <= ?1 THEN 1 END) AS admitted,
+           COUNT(CASE WHEN admitted_at IS NULL AND (slot IS NULL OR slot > ?1) THEN 1 END) AS waiting,
+           MIN(CASE WHEN admitted_at IS NULL AND (slot IS NULL OR slot > ?1) THEN joined_at END) AS oldest
          FROM entries`,
-        due,
-        due,
         due,
       )
       .one();
@@ -213,12 +218,28 @@ export class QueueShard extends DurableObject<Env> {
 
   // ---- inside ---------------------------------------------------------------------------------
 
+  /** What this shard knows of its queue: its stored meta, or a first one from the caller's. */
+  private known(address: QueueAddress, terms: QueueTerms): Meta {
+    return (
+      this.meta ?? {
+        address,
+        terms,
+        schedule: null,
+        nextSlot: 1,
+        early: 0,
+        earlyClosed: false,
+        heardAt: 0,
+        wokeAt: 0,
+      }
+    );
+  }
+
   /** The highest slot admitted at `now` (0 before the draw). */
   private dueSlot(now: number): number {
     return this.meta?.schedule ? admittedAt(this.meta.schedule, now) : 0;
   }
 
-  /** Admits every entry whose slot is due, and sets the alarm for the next one. */
+  /** Admits every entry whose slot is due (its pass on today's terms), and sets the alarm for the next. */
   private admitDue(): void {
     const meta = this.meta;
     if (!meta?.schedule) return;
@@ -226,9 +247,10 @@ export class QueueShard extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     this.ctx.storage.transactionSync(() => {
       sql.exec(
-        "UPDATE entries SET admitted_at = ?, pass_expires_at = ? WHERE admitted_at IS NULL AND slot <= ?",
+        "UPDATE entries SET admitted_at = ?, pass_expires_at = ?, pass_reservations = ? WHERE admitted_at IS NULL AND slot <= ?",
         now,
         now + meta.terms.passSeconds * 1000,
+        meta.terms.passReservations,
         this.dueSlot(now),
       );
     });
@@ -261,7 +283,7 @@ export class QueueShard extends DurableObject<Env> {
         generation: address.generation,
         entryId: row.id,
         expiresAt: row.pass_expires_at,
-        reservations: terms.passReservations,
+        reservations: row.pass_reservations ?? terms.passReservations,
       });
       const left = Math.ceil((row.pass_expires_at - now) / 1000);
       return {
@@ -295,14 +317,10 @@ export class QueueShard extends DurableObject<Env> {
    */
   private position(row: EntryRow, now: number): number {
     const meta = this.meta as Meta;
-    const sql = this.ctx.storage.sql;
     if (row.slot !== null) return Math.max(1, row.slot - this.dueSlot(now));
     const shards = meta.address.shards;
-    if (row.rank !== null) {
-      const early = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM entries WHERE rank IS NOT NULL").one().n;
-      return Math.max(1, Math.ceil(row.rank * early * shards));
-    }
-    const ahead = sql
+    if (row.rank !== null) return Math.max(1, Math.ceil(row.rank * meta.early * shards));
+    const ahead = this.ctx.storage.sql
       .exec<{ n: number }>(
         "SELECT COUNT(*) AS n FROM entries WHERE slot IS NULL AND rank IS NULL AND (joined_at < ? OR (joined_at = ? AND id < ?))",
         row.joined_at,
@@ -319,14 +337,21 @@ export class QueueShard extends DurableObject<Env> {
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('meta', ?)", JSON.stringify(meta));
   }
 
-  /** Makes sure the clock is ticking (it sleeps when its queue is quiet). A failure waits for the next join. */
-  private async wakeClock(meta: Meta, now: number): Promise<void> {
-    try {
-      const { eventId, generation, shards } = meta.address;
-      await this.env.QUEUE_CLOCK.getByName(`${eventId}:${generation}`).wake({ eventId, generation, shards });
-      this.ctx.storage.transactionSync(() => this.saveMeta({ ...(this.meta as Meta), wokeAt: now }));
-    } catch (error) {
-      console.error(JSON.stringify({ msg: "queue clock not woken", address: meta.address, error: String(error) }));
-    }
+  /**
+   * Makes sure the clock is ticking (it sleeps when its queue is quiet), after the answer: a failure
+   * is logged and the next join or waiting poll tries again.
+   */
+  private wakeClockIfQuiet(now: number): void {
+    const meta = this.meta;
+    if (!meta || now - Math.max(meta.heardAt, meta.wokeAt) <= CLOCK_QUIET_MS) return;
+    this.ctx.storage.transactionSync(() => this.saveMeta({ ...meta, wokeAt: now }));
+    const { eventId, generation, shards } = meta.address;
+    this.ctx.waitUntil(
+      this.env.QUEUE_CLOCK.getByName(`${eventId}:${generation}`)
+        .wake({ eventId, generation, shards })
+        .catch((error: unknown) => {
+          console.error(JSON.stringify({ msg: "queue clock not woken", address: meta.address, error: String(error) }));
+        }),
+    );
   }
 }

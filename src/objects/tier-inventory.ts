@@ -219,11 +219,12 @@ export class TierInventory extends DurableObject<Env> {
 
   // ---- RPC: reads and organiser changes ---------------------------------------------------------
 
-  /** The counters as they stand (for the organiser's stats; no outbox send, no seat list). */
+  /** Reservation attempts a second, as counted here (GET /v1/tiers/:tierId/attempts). */
   async attemptRates(tierId: string): Promise<Result<AttemptRates>> {
     return this.known(tierId, () => ({ ok: true as const, ...this.attempts.rates() }));
   }
 
+  /** The counters as they stand (for the organiser's stats; no outbox send, no seat list). */
   async counters(tierId: string): Promise<Result<TierCounters>> {
     return this.known(tierId, () => ({ ok: true as const, ...this.store.counters() }));
   }

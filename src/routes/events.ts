@@ -1,4 +1,5 @@
 import { addTier, createEvent, eventTiers, getEvent, updateEvent } from "../domain/catalog/events";
+import { queueChanged } from "../domain/drops/queue";
 import { readBody, readParam } from "../lib/validate";
 import { organiserOnly } from "../middleware/auth";
 import { auditContext } from "../middleware/context";
@@ -62,6 +63,7 @@ export const eventRoutes = new Routes()
     const id = readParam(c, "eventId", change.params.eventId);
     const patch = await readBody(c, change.body);
     const event = await updateEvent(c.get("db"), id, patch, auditContext(c), Number(c.env.QUEUE_SHARDS));
+    if (patch.queue !== undefined) await queueChanged(c.env, id, event.queue);
     return c.json(eventView(event, await eventTiers(c.get("db"), id)));
   })
   .on(read, async (c) => {

@@ -23,6 +23,8 @@ export type Auth =
   | "scanner or organiser"
   | "stripe"
   | "queue entry"
+  /** The order's token in the page link's `t` query parameter (the buyer's tickets page). */
+  | "order link"
   | "none";
 
 export interface Answer {
@@ -45,14 +47,19 @@ export interface Operation {
   body?: z.ZodType;
   /** Creates something: takes `Idempotency-Key`. */
   idempotent?: boolean;
-  /** Every success answer, by status. */
-  responses: Readonly<Partial<Record<200 | 201 | 204 | 304, Answer>>>;
+  /**
+   * Every success answer, by status; and a page's own 404 page, which it answers for a malformed or unknown
+   * id as for a refused link (then no problem+json `400` or `404` is added for its path).
+   */
+  responses: Readonly<Partial<Record<200 | 201 | 204 | 304 | 404, Answer>>>;
   /** The refusals of this route's own rules (the ones every route of its kind gives are added). */
   errors?: readonly ErrorCode[];
   /** A page for people, not part of the JSON API (tagged `pages` in the document). */
   page?: boolean;
   /** Limited per client (API.md, "Drops"): the buyer's or the scanner's request rate. */
   limit?: RateLimitKind;
+  /** Takes the queue's admission pass (`Boxoffice-Admission`). */
+  admission?: boolean;
 }
 
 /** Declares an operation, keeping its schemas' types for the handler that validates with them. */

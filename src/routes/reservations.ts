@@ -5,12 +5,12 @@ import {
   releaseReservation,
 } from "../domain/sales/reservations";
 import { readBody, readParam } from "../lib/validate";
+import { admissionPass } from "../middleware/admission";
 import { bearerToken } from "../middleware/auth";
 import { auditContext } from "../middleware/context";
 import { idempotency } from "../middleware/idempotency";
 import { clientOf } from "../middleware/rate-limit";
 import { idOf } from "../schemas/common";
-import { ADMISSION_HEADER } from "../schemas/queue";
 import { ReservationInput } from "../schemas/reservations";
 import { Reservation } from "./bodies";
 import { operation, Routes } from "./operation";
@@ -27,6 +27,7 @@ const hold = operation({
   params: { eventId: idOf("evt") },
   body: ReservationInput,
   idempotent: true,
+  admission: true,
   responses: { 201: { description: "The reservation, with its token", body: Reservation } },
   errors: [
     "TOO_MANY_TICKETS",
@@ -73,11 +74,15 @@ const release = operation({
 });
 
 export const reservationRoutes = new Routes()
-  .on(hold, idempotency(), async (c) => {
+  .on(hold, admissionPass(), idempotency(), async (c) => {
     const eventId = readParam(c, "eventId", hold.params.eventId);
     const input = await readBody(c, hold.body);
     const seed = c.get("idempotencySeed");
-    const credentials = { client: clientOf(c), pass: c.req.header(ADMISSION_HEADER) ?? null };
+    const credentials = {
+      client: clientOf(c),
+      remoteIp: c.req.header("CF-Connecting-IP") ?? null,
+      pass: c.get("admissionPass"),
+    };
     const { reservation, token } = await createReservation(
       c.env,
       c.get("db"),

@@ -105,6 +105,10 @@ export async function updateEvent(
   const event = await findEvent(db, eventId);
   const now = Date.now();
   const { queue, ...fields } = patch;
+  const opened = event.queue !== null && now >= event.queue.opensAt;
+  if (queue && opened && event.queue && queue.opensAt !== event.queue.opensAt) {
+    throw invalidInput([{ path: "queue.opensAt", message: "the queue has opened: its opensAt can no longer move" }]);
+  }
   const next: EventRow = {
     ...event,
     ...fields,

@@ -8,12 +8,6 @@ import { ApiError } from "../../lib/errors";
 import type { EventRules } from "../catalog/event-rules";
 import { requireHuman } from "./bot-check";
 
-export interface Credentials {
-  client: string;
-  /** The `Boxoffice-Admission` header. */
-  pass: string | null;
-}
-
 /** The queue's join route, for a buyer sent there. */
 export const queueUrl = (eventId: string) => `/v1/events/${eventId}/queue`;
 
@@ -29,32 +23,52 @@ export function rememberUsedUp(pass: AdmissionPass): void {
   if (usedUp.size > MAX_USED_UP) usedUp.delete(usedUp.keys().next().value as string);
 }
 
-/** The pass the reservation goes ahead under (null on an event without a queue), or the refusal. */
-export async function admit(
+/**
+ * The pass a request shows, checked by its signature, event and expiry, and against the passes this
+ * isolate saw used up: no database read (run before anything else, the idempotency claim included).
+ * Null without one; a bad one is `403 ADMISSION_INVALID`.
+ */
+export async function readAdmission(
   env: Env,
   eventId: string,
-  rules: EventRules,
-  credentials: Credentials & { turnstileToken: string | undefined },
+  shown: string | null,
   now: number,
 ): Promise<AdmissionPass | null> {
-  if (!rules.queue) {
-    await requireHuman(env, credentials.turnstileToken, credentials.client);
-    return null;
-  }
-  if (credentials.pass === null) {
-    throw new ApiError("ADMISSION_REQUIRED", "This event sells through its queue: join it for an admission pass", {
-      queueUrl: queueUrl(eventId),
-    });
-  }
-  const pass = await readPass(env.APP_SECRET, credentials.pass);
-  const invalid = (why: string) => new ApiError("ADMISSION_INVALID", `The admission pass ${why}`);
+  if (shown === null) return null;
+  const pass = await readPass(env.APP_SECRET, shown);
   if (!pass) throw invalid("is malformed or not signed by this service");
-  if (pass.eventId !== eventId || pass.generation !== rules.queue.generation) throw invalid("is for another queue");
+  if (pass.eventId !== eventId) throw invalid("is for another event");
   if (pass.expiresAt <= now) throw invalid("has expired");
   const lapse = usedUp.get(pass.entryId);
   if (lapse !== undefined) {
     if (lapse > now) throw invalid("is used up");
     usedUp.delete(pass.entryId);
   }
+  return pass;
+}
+
+const invalid = (why: string) => new ApiError("ADMISSION_INVALID", `The admission pass ${why}`);
+
+/**
+ * What the reservation goes ahead under: on an event with a queue, its pass (read by `readAdmission`)
+ * of this queue; on any other event, the bot check when it is on (a pass shown there is ignored).
+ */
+export async function admit(
+  env: Env,
+  eventId: string,
+  rules: EventRules,
+  pass: AdmissionPass | null,
+  bot: { remoteIp: string | null; turnstileToken: string | undefined; verifyKey: string | null },
+): Promise<AdmissionPass | null> {
+  if (!rules.queue) {
+    await requireHuman(env, bot.turnstileToken, bot.remoteIp, bot.verifyKey);
+    return null;
+  }
+  if (pass === null) {
+    throw new ApiError("ADMISSION_REQUIRED", "This event sells through its queue: join it for an admission pass", {
+      queueUrl: queueUrl(eventId),
+    });
+  }
+  if (pass.generation !== rules.queue.generation) throw invalid("is for another queue");
   return pass;
 }

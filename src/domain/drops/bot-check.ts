@@ -14,7 +14,16 @@ const TIMEOUT_MS = 10_000;
 const failed = (detail: string, errorCodes?: string[]) =>
   new ApiError("BOT_CHECK_FAILED", detail, errorCodes ? { errorCodes } : {});
 
-export async function requireHuman(env: Env, token: string | undefined, client: string): Promise<void> {
+/**
+ * `verifyKey`: siteverify's idempotency key, the same on a retry of one request (so a token it accepted
+ * is accepted again, not refused as redeemed); null for a request that cannot be retried as such.
+ */
+export async function requireHuman(
+  env: Env,
+  token: string | undefined,
+  remoteIp: string | null,
+  verifyKey: string | null,
+): Promise<void> {
   const secret = env.TURNSTILE_SECRET_KEY;
   if (!secret) return;
   if (!token) throw failed("This request needs a turnstileToken from the Turnstile challenge");
@@ -25,8 +34,8 @@ export async function requireHuman(env: Env, token: string | undefined, client: 
   const form = new FormData();
   form.set("secret", secret);
   form.set("response", token);
-  if (client !== "local") form.set("remoteip", client);
-  form.set("idempotency_key", crypto.randomUUID());
+  if (remoteIp !== null) form.set("remoteip", remoteIp);
+  if (verifyKey !== null) form.set("idempotency_key", verifyKey);
   const res = await fetch(SITEVERIFY_URL, { method: "POST", body: form, signal: AbortSignal.timeout(TIMEOUT_MS) });
   if (!res.ok) throw new Error(`Turnstile siteverify answered ${res.status}`);
   const outcome = (await res.json()) as { success?: boolean; "error-codes"?: string[] };

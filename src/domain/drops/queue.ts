@@ -14,9 +14,6 @@ import type { QueueJoinInput } from "../../schemas/queue";
 import { eventRules } from "../catalog/event-rules";
 import { requireHuman } from "./bot-check";
 
-/** Longer than any pass lives (`passSeconds` is at most 3600): the pass claims' purge waits this long. */
-export const PASS_LIFETIME_MS = 2 * 3600_000;
-
 const shardName = (a: QueueAddress) => `${a.eventId}:${a.generation}:${a.shard}`;
 
 function addressOf(eventId: string, queue: Pick<StoredQueue, "generation" | "shards">, entryId: string): QueueAddress {
@@ -43,13 +40,13 @@ export async function joinQueue(
   db: Db,
   eventId: string,
   input: QueueJoinInput,
-  client: string,
+  remoteIp: string | null,
 ): Promise<Joined> {
   const rules = await eventRules(env, db, eventId);
   if (!rules) throw notFound("event", eventId);
   const queue = rules.queue;
   if (!queue) throw new ApiError("NOT_FOUND", `Event '${eventId}' does not sell through a queue`);
-  await requireHuman(env, input.turnstileToken, client);
+  await requireHuman(env, input.turnstileToken, remoteIp, null);
   const entryId = await entryIdFor(env.APP_SECRET, eventId, queue.generation, input.sessionId);
   const address = addressOf(eventId, queue, entryId);
   const { opensAt, admitPerMinute, passSeconds, passReservations } = queue;
@@ -57,12 +54,28 @@ export async function joinQueue(
     env.QUEUE_SHARD.getByName(shardName(address)).join({
       address,
       entryId,
-      client,
       terms: { opensAt, admitPerMinute, passSeconds, passReservations },
     }),
     entryToken(env.APP_SECRET, entryId, address),
   ]);
   return { created: joined.created, entry: joined.entry, token };
+}
+
+/**
+ * Tells the queue's clock that its settings changed, so a sleeping clock picks them up (a new rate, or
+ * terms for passes). Best effort: the change is in D1 already, and the next join wakes the clock too.
+ */
+export async function queueChanged(env: Env, eventId: string, queue: StoredQueue | null): Promise<void> {
+  if (!queue) return;
+  try {
+    await env.QUEUE_CLOCK.getByName(`${eventId}:${queue.generation}`).wake({
+      eventId,
+      generation: queue.generation,
+      shards: queue.shards,
+    });
+  } catch (error) {
+    console.error(JSON.stringify({ msg: "queue clock not told of a change", eventId, error: String(error) }));
+  }
 }
 
 /** The entry, if `token` is its own; checked before any object is addressed. */

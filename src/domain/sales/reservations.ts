@@ -10,13 +10,23 @@ import type { Db } from "../../db/client";
 import { type ReservationRow, reservations } from "../../db/schema";
 import type { AdmissionPass } from "../../lib/admission";
 import { ApiError, notFound } from "../../lib/errors";
-import { derivedBytes, idFrom, newId, newToken, secretsEqual, sha256Hex, tokenFrom, tokenKind } from "../../lib/ids";
+import {
+  derivedBytes,
+  idFrom,
+  newId,
+  newToken,
+  secretsEqual,
+  sha256Hex,
+  tokenFrom,
+  tokenKind,
+  uuidFrom,
+} from "../../lib/ids";
 import { refusalError, tierObject, unwrap } from "../../objects/tier-client";
 import type { HeaderInit, HeldPart, HoldTerms, LeadDecision } from "../../objects/tier-rpc";
 import type { ReservationInput } from "../../schemas/reservations";
 import { eventRules } from "../catalog/event-rules";
 import { unknownTiers } from "../catalog/known-tiers";
-import { admit, type Credentials, rememberUsedUp } from "../drops/admission";
+import { admit, rememberUsedUp } from "../drops/admission";
 import { claimSession, releaseSession, type SessionClaim } from "./session-claims";
 
 interface Item {
@@ -39,7 +49,7 @@ export async function createReservation(
   eventId: string,
   input: ReservationInput,
   seed: Uint8Array | null,
-  credentials: Credentials,
+  credentials: { client: string; remoteIp: string | null; pass: AdmissionPass | null },
   ctx: RequestContext,
 ): Promise<{ reservation: ReservationRow; token: string }> {
   const items: Item[] = input.items.map((i) =>
@@ -54,7 +64,11 @@ export async function createReservation(
       limit: rules.maxTicketsPerOrder,
     });
   }
-  const pass = await admit(env, eventId, rules, { ...credentials, turnstileToken: input.turnstileToken }, now);
+  const pass = await admit(env, eventId, rules, credentials.pass, {
+    remoteIp: credentials.remoteIp,
+    turnstileToken: input.turnstileToken,
+    verifyKey: seed ? uuidFrom(await derivedBytes(seed, "siteverify")) : null,
+  });
   const [id, token] = seed
     ? await Promise.all([
         derivedBytes(seed, "reservation-id").then((b) => idFrom("rsv", b)),

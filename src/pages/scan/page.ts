@@ -6,6 +6,7 @@
  */
 
 import { operation, Routes } from "../../routes/operation";
+import { newNonce } from "../nonce";
 import { scanPageMain } from "./browser";
 
 const STYLE = `
@@ -89,11 +90,6 @@ const page = (nonce: string) => `<!doctype html><html lang="en"><head><meta char
 <p id="camera-note"></p><video id="video" playsinline muted hidden></video></div>
 </section></main>
 <script type="module" nonce="${nonce}">${SCRIPT}</script></body></html>`;
-
-/** A fresh value per response: only the script and style sent with this page may run. */
-function newNonce(): string {
-  return btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
-}
 
 const policy = (nonce: string) =>
   [
