@@ -41,8 +41,19 @@ export interface QueueAddress extends EntryRoute {
 export interface JoinRequest {
   address: QueueAddress;
   entryId: string;
+  /**
+   * The joining client, when this is its shard (`shardOf` the client) and the entry is counted
+   * against its cap here; null when the client's shard has counted it already.
+   */
+  client: string | null;
   terms: QueueTerms;
 }
+
+/**
+ * Entries one client may have in one queue (API.md, "Drops": many connections buy no advantage; a
+ * few, for a household or an office behind one address).
+ */
+export const MAX_ENTRIES_PER_CLIENT = 4;
 
 export interface EntryState {
   id: string;

@@ -16,6 +16,7 @@ import {
   admittedAt,
   type EntryState,
   type JoinRequest,
+  MAX_ENTRIES_PER_CLIENT,
   type NumberRequest,
   type QueueAddress,
   type QueueTerms,
@@ -40,6 +41,7 @@ const SCHEMA = `
     pass_expires_at INTEGER,
     pass_reservations INTEGER
   );
+  CREATE TABLE IF NOT EXISTS client_entries (client TEXT NOT NULL, entry_id TEXT NOT NULL, PRIMARY KEY (client, entry_id));
   CREATE INDEX IF NOT EXISTS entries_slot ON entries (slot);
   CREATE INDEX IF NOT EXISTS entries_unnumbered ON entries (joined_at, id) WHERE slot IS NULL AND rank IS NULL;
   CREATE INDEX IF NOT EXISTS entries_rank ON entries (rank, id) WHERE rank IS NOT NULL;
@@ -92,30 +94,59 @@ export class QueueShard extends DurableObject<Env> {
     });
   }
 
-  async join(req: JoinRequest): Promise<{ created: boolean; entry: EntryState }> {
+  /**
+   * Adds the entry (or answers it, if it is there already). `client` given: this is the client's shard
+   * too, and the entry counts against the client's cap here, in the same transaction.
+   */
+  async join(
+    req: JoinRequest,
+  ): Promise<{ ok: true; created: boolean; entry: EntryState } | { ok: false; entries: number }> {
     const now = Date.now();
     const known = this.known(req.address, req.terms);
     // Until the draw, the Worker's copy of the settings is the newest this shard hears of.
     const meta = known.earlyClosed ? known : { ...known, terms: req.terms };
     const sql = this.ctx.storage.sql;
-    let created = false;
-    this.ctx.storage.transactionSync(() => {
+    const outcome = this.ctx.storage.transactionSync(() => {
       const existing = sql.exec("SELECT 1 FROM entries WHERE id = ?", req.entryId).toArray();
-      if (existing.length === 0) {
-        const early = !meta.earlyClosed && now < meta.terms.opensAt;
-        sql.exec(
-          "INSERT INTO entries (id, joined_at, rank) VALUES (?, ?, ?)",
-          req.entryId,
-          now,
-          early ? randomRank() : null,
-        );
-        if (early) meta.early += 1;
-        created = true;
+      if (existing.length > 0) return { created: false };
+      if (req.client !== null) {
+        const counted = this.countEntry(req.client, req.entryId);
+        if (counted !== null) return { capped: counted };
       }
-      this.saveMeta(meta);
+      const early = !meta.earlyClosed && now < meta.terms.opensAt;
+      sql.exec(
+        "INSERT INTO entries (id, joined_at, rank) VALUES (?, ?, ?)",
+        req.entryId,
+        now,
+        early ? randomRank() : null,
+      );
+      this.saveMeta({ ...meta, early: meta.early + (early ? 1 : 0) });
+      return { created: true };
     });
+    if ("capped" in outcome) return { ok: false, entries: outcome.capped as number };
     this.wakeClockIfQuiet(now);
-    return { created, entry: (await this.state(req.entryId, now)) as EntryState };
+    return { ok: true, created: outcome.created, entry: (await this.state(req.entryId, now)) as EntryState };
+  }
+
+  /** Counts `entryId` as one of `client`'s entries (this being the client's shard); false past the cap. */
+  claimEntry(client: string, entryId: string): boolean {
+    return this.ctx.storage.transactionSync(() => this.countEntry(client, entryId) === null);
+  }
+
+  /** Null once the entry is counted (again: idempotent), or the client's count when it is at the cap. */
+  private countEntry(client: string, entryId: string): number | null {
+    const sql = this.ctx.storage.sql;
+    const mine = sql.exec("SELECT 1 FROM client_entries WHERE client = ? AND entry_id = ?", client, entryId).toArray();
+    if (mine.length > 0) return null;
+    const n = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM client_entries WHERE client = ?", client).one().n;
+    if (n >= MAX_ENTRIES_PER_CLIENT) return n;
+    sql.exec("INSERT INTO client_entries (client, entry_id) VALUES (?, ?)", client, entryId);
+    return null;
+  }
+
+  /** Whether the entry is here (a join elsewhere asks before counting it against its client). */
+  has(entryId: string): boolean {
+    return this.ctx.storage.sql.exec("SELECT 1 FROM entries WHERE id = ?", entryId).toArray().length > 0;
   }
 
   async poll(entryId: string): Promise<EntryState | null> {

@@ -1,6 +1,7 @@
 import { joinQueue, pollEntry } from "../domain/drops/queue";
 import { readBody, readParam } from "../lib/validate";
 import { bearerToken } from "../middleware/auth";
+import { clientOf } from "../middleware/rate-limit";
 import { idOf } from "../schemas/common";
 import { QueueJoinInput } from "../schemas/queue";
 import { QueueEntry } from "./bodies";
@@ -36,8 +37,8 @@ export const queueRoutes = new Routes()
   .on(join, async (c) => {
     const eventId = readParam(c, "eventId", join.params.eventId);
     const input = await readBody(c, join.body);
-    const remoteIp = c.req.header("CF-Connecting-IP") ?? null;
-    const { created, entry, token } = await joinQueue(c.env, c.get("db"), eventId, input, remoteIp);
+    const who = { client: clientOf(c), remoteIp: c.req.header("CF-Connecting-IP") ?? null };
+    const { created, entry, token } = await joinQueue(c.env, c.get("db"), eventId, input, who);
     return c.json(queueEntryView(entry, token), created ? 201 : 200);
   })
   .on(poll, async (c) => {

@@ -9,7 +9,7 @@ import { entryToken, readEntryToken, shardOf } from "../../lib/admission";
 import { ApiError, notFound } from "../../lib/errors";
 import { idFrom, newId } from "../../lib/ids";
 import { hmac } from "../../lib/secret-box";
-import type { EntryState, QueueAddress, ShardStats } from "../../objects/queue-rpc";
+import { type EntryState, MAX_ENTRIES_PER_CLIENT, type QueueAddress, type ShardStats } from "../../objects/queue-rpc";
 import type { QueueJoinInput } from "../../schemas/queue";
 import { eventRules } from "../catalog/event-rules";
 import { requireHuman } from "./bot-check";
@@ -21,12 +21,23 @@ function addressOf(eventId: string, queue: Pick<StoredQueue, "generation" | "sha
 }
 
 /**
- * An entry id for a join: from the `sessionId` (keyed, so joining again finds the same entry on the
- * same shard), or random.
+ * An entry id for a join: from the `sessionId` (keyed, so joining again finds the same entry, from any
+ * address), or random and on the client's own shard (the first of a run of random ids that falls
+ * there: one in `shards` does), so that most joins are one call to one object.
  */
-async function entryIdFor(secret: string, eventId: string, generation: number, sessionId?: string): Promise<string> {
-  if (sessionId === undefined) return newId("qen");
-  return idFrom("qen", await hmac(secret, `queue-session\n${eventId}\n${generation}\n${sessionId}`));
+async function entryIdFor(
+  secret: string,
+  queue: StoredQueue & { eventId: string },
+  clientShard: number,
+  sessionId?: string,
+): Promise<string> {
+  if (sessionId !== undefined) {
+    return idFrom("qen", await hmac(secret, `queue-session\n${queue.eventId}\n${queue.generation}\n${sessionId}`));
+  }
+  for (;;) {
+    const id = newId("qen");
+    if (shardOf(id, queue.shards) === clientShard) return id;
+  }
 }
 
 export interface Joined {
@@ -40,26 +51,46 @@ export async function joinQueue(
   db: Db,
   eventId: string,
   input: QueueJoinInput,
-  remoteIp: string | null,
+  who: { client: string; remoteIp: string | null },
 ): Promise<Joined> {
   const rules = await eventRules(env, db, eventId);
   if (!rules) throw notFound("event", eventId);
   const queue = rules.queue;
   if (!queue) throw new ApiError("NOT_FOUND", `Event '${eventId}' does not sell through a queue`);
-  await requireHuman(env, input.turnstileToken, remoteIp, null);
-  const entryId = await entryIdFor(env.APP_SECRET, eventId, queue.generation, input.sessionId);
+  await requireHuman(env, input.turnstileToken, who.remoteIp, null);
+  // A client's entries are counted on its own shard (capped at MAX_ENTRIES_PER_CLIENT).
+  const shardAt = (shard: number) => ({ eventId, generation: queue.generation, shards: queue.shards, shard });
+  const clientShard = shardAt(shardOf(who.client, queue.shards));
+  const entryId = await entryIdFor(env.APP_SECRET, { ...queue, eventId }, clientShard.shard, input.sessionId);
   const address = addressOf(eventId, queue, entryId);
+  const stub = env.QUEUE_SHARD.getByName(shardName(address));
+  const here = address.shard === clientShard.shard;
+  // A session's entry on another shard: answered as it is if it exists, else counted first where the client's are.
+  if (!here && !(await stub.has(entryId))) {
+    const counted = await env.QUEUE_SHARD.getByName(shardName(clientShard)).claimEntry(who.client, entryId);
+    if (!counted) throw tooManyEntries();
+  }
   const { opensAt, admitPerMinute, passSeconds, passReservations } = queue;
   const [joined, token] = await Promise.all([
-    env.QUEUE_SHARD.getByName(shardName(address)).join({
+    stub.join({
       address,
       entryId,
+      client: here ? who.client : null,
       terms: { opensAt, admitPerMinute, passSeconds, passReservations },
     }),
     entryToken(env.APP_SECRET, entryId, address),
   ]);
+  if (!joined.ok) throw tooManyEntries();
   return { created: joined.created, entry: joined.entry, token };
 }
+
+const tooManyEntries = () =>
+  new ApiError(
+    "RATE_LIMITED",
+    `This client has ${MAX_ENTRIES_PER_CLIENT} entries in this queue already: each is one chance, so no client gets more`,
+    { reason: "requests", retryAfter: 60 },
+    { "Retry-After": "60" },
+  );
 
 /**
  * Tells the queue's clock that its settings changed, so a sleeping clock picks them up (a new rate, or
