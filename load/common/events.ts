@@ -4,6 +4,7 @@
  * context's API client, off the clock.
  */
 import type { ScenarioContext } from "./context.ts";
+import type { QueueSettings } from "./queue.ts";
 
 /** An event with its one tier. */
 export interface LoadEvent {
@@ -15,13 +16,15 @@ export interface LoadEvent {
 
 /**
  * A new event with one tier (`price` 0: free, paid at checkout), `perOrder` tickets an order at the
- * most, its holds lasting `holdSeconds` (the API's default when not given). Its name ends with the
- * time it was made: runs against one service tell their events apart.
+ * most, its holds lasting `holdSeconds` (the API's default when not given); with `options.queue`, it
+ * sells through a drop queue (queue.ts). Its name ends with the time it was made: runs against one
+ * service tell their events apart.
  */
 export async function createEvent(
   ctx: Pick<ScenarioContext, "api" | "adminToken">,
   name: string,
   tier: { price: number; capacity: number; perOrder?: number; holdSeconds?: number },
+  options: { queue?: QueueSettings } = {},
 ): Promise<LoadEvent> {
   const perOrder = tier.perOrder ?? 10;
   const event = await ctx.api<{ id: string; tiers: { id: string }[] }>(
@@ -32,6 +35,7 @@ export async function createEvent(
       startsAt: "2030-06-01T19:00:00Z",
       currency: "eur",
       maxTicketsPerOrder: perOrder,
+      ...(options.queue === undefined ? {} : { queue: options.queue }),
       tiers: [
         {
           name: "General admission",

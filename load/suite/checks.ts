@@ -25,9 +25,19 @@ export interface TierStats {
   checkedIn: number;
 }
 
+export interface QueueStats {
+  waiting: number;
+  admitted: number;
+  passesUsed: number;
+  admitPerMinute: number;
+  oldestWaitSeconds: number;
+}
+
 export interface EventStats {
   tiers: (TierStats & { tierId: string })[];
   checkins: { admitted: number; duplicates: number; byGate: Record<string, unknown> };
+  /** Null on an event that does not sell through a queue. */
+  queue: QueueStats | null;
 }
 
 /** The event's stats and its (one) tier's counters. */
@@ -79,4 +89,15 @@ export interface Verify {
 /** The event's inventory invariants (`GET /v1/events/:id/verify`). */
 export function verifyEvent(ctx: ScenarioContext, eventId: string): Promise<Verify> {
   return ctx.api<Verify>("GET", `/v1/events/${eventId}/verify`, undefined, { token: ctx.adminToken });
+}
+
+export interface TierAttempts {
+  tierId: string;
+  peakPerSecond: number;
+  perSecond: { at: string; attempts: number }[];
+}
+
+/** Reservation attempts that reached the tier's object, per second, as the object counted them. */
+export function tierAttempts(ctx: ScenarioContext, tierId: string): Promise<TierAttempts> {
+  return ctx.api<TierAttempts>("GET", `/v1/tiers/${tierId}/attempts`, undefined, { token: ctx.adminToken });
 }

@@ -15,6 +15,7 @@ import {
 import { type Client, clientHeader, nextAddress } from "../common/clients.ts";
 import type { LoadEvent } from "../common/events.ts";
 import type { Expected, Http } from "../common/http.ts";
+import { ADMISSION_HEADER } from "../common/queue.ts";
 import type { Metrics } from "./engine.ts";
 
 export type Purchase =
@@ -29,8 +30,9 @@ const RESERVE_OR_SOLD_OUT: readonly Expected[] = [201, "409 SOLD_OUT", "409 SEAT
  * One buyer's purchase of one ticket, each step timed under its name: reserve (201; or, where the tier
  * `canSellOut`, 409 SOLD_OUT or SEAT_UNAVAILABLE; any other answer fails), check out (201, pending
  * payment), and Stripe's signed `checkout.session.completed` (200: paid). Every purchase is a buyer of
- * its own, a new address (a VU buying ticket after ticket would soon go over one client's limits);
- * Stripe's webhook comes from Stripe, not from the buyer.
+ * its own, a new address (a VU buying ticket after ticket would soon go over one client's limits),
+ * unless `from.address` names the buyer's; `from.pass` is its admission pass, for an event that sells
+ * through a queue (common/queue.ts). Stripe's webhook comes from Stripe, not from the buyer.
  */
 export async function buy(
   http: Http,
@@ -38,13 +40,19 @@ export async function buy(
   webhookSecret: string,
   event: LoadEvent,
   canSellOut: boolean,
+  from: { address?: string; pass?: string } = {},
 ): Promise<Purchase> {
-  const buyer = clientHeader(nextAddress("buyer"));
+  const buyer = clientHeader(from.address ?? nextAddress("buyer"));
+  const admission: Record<string, string> = from.pass === undefined ? {} : { [ADMISSION_HEADER]: from.pass };
   const r = await http.request<Reservation & { code?: string }>(
     "reserve",
     "POST",
     `/v1/events/${event.id}/reservations`,
-    { raw: reservationBody(event), headers: buyer, expect: canSellOut ? RESERVE_OR_SOLD_OUT : [201] },
+    {
+      raw: reservationBody(event),
+      headers: { ...buyer, ...admission },
+      expect: canSellOut ? RESERVE_OR_SOLD_OUT : [201],
+    },
   );
   const expected = canSellOut ? "reserve: 201, or 409 SOLD_OUT | SEAT_UNAVAILABLE" : "reserve: 201";
   if (!metrics.check(expected, r.ok, `${r.status} ${r.body?.code ?? ""}`)) return { kind: "failed", step: "reserve" };

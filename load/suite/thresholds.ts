@@ -75,6 +75,14 @@ export function exactly(name: string, actual: number, expected: number): Thresho
   return { name: `${name} = ${expected}`, ok: actual === expected, actual: String(actual) };
 }
 
+export function atMost(name: string, actual: number, max: number): Threshold {
+  return { name: `${name} <= ${max}`, ok: actual <= max, actual: String(actual) };
+}
+
+export function atLeast(name: string, actual: number, min: number): Threshold {
+  return { name: `${name} >= ${min}`, ok: actual >= min, actual: String(actual) };
+}
+
 /**
  * What every run must show, whatever its scenario (the runner adds these): no failed check, no
  * iteration cut short by an answer it could not go on from, no 5xx and no network error.

@@ -2,6 +2,7 @@
 import type { SuiteScenario } from "../thresholds.ts";
 import { checkoutRace } from "./checkout-race.ts";
 import { dashboard } from "./dashboard.ts";
+import { drop } from "./drop.ts";
 import { purchaseRamp } from "./purchase-ramp.ts";
 import { scannerRace } from "./scanner-race.ts";
 import { scannerStress } from "./scanner-stress.ts";
@@ -16,4 +17,5 @@ export const SUITE: readonly SuiteScenario[] = [
   webhookBurst,
   dashboard,
   ticketDrop,
+  drop,
 ];
