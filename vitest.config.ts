@@ -26,7 +26,11 @@ export default defineConfig(async () => {
             TICKET_RETIRED_KEYS: "[]",
             // Tests read availability right after each change; the cache is tested on its own.
             AVAILABILITY_MAX_AGE_MS: "0",
+            WEBHOOK_ALLOW_LOCAL: "false",
           },
+          // Nothing consumes the webhook queue behind a test's back (on the real clock): the tests
+          // record what is sent to it and run the consumer themselves (test/webhook-queue.ts).
+          queueProducers: { WEBHOOK_QUEUE: { queueName: "boxoffice-webhooks-unconsumed" } },
         },
       }),
     ],

@@ -23,6 +23,7 @@ import { refundRoutes } from "./routes/refunds";
 import { reservationRoutes } from "./routes/reservations";
 import { scannerRoutes } from "./routes/scanners";
 import { tierRoutes } from "./routes/tiers";
+import { webhookEndpointRoutes } from "./routes/webhook-endpoints";
 import { webhookRoutes } from "./routes/webhooks";
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -86,6 +87,7 @@ const ROUTES: readonly Routes[] = [
   eventOrderRoutes,
   organiserReportRoutes,
   webhookRoutes,
+  webhookEndpointRoutes,
   scannerRoutes,
   checkinRoutes,
 ];

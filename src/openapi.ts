@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { ERROR_STATUS, type ErrorCode } from "./lib/errors";
+import { WEBHOOK_PAYLOADS } from "./routes/bodies";
 import { type Auth, type Operation, operation, Routes } from "./routes/operation";
 import { ADMISSION_HEADER } from "./schemas/queue";
 
@@ -143,6 +144,29 @@ const PROBLEM = {
   additionalProperties: true,
 };
 
+/**
+ * The messages sent to the organiser's systems (OpenAPI 3.1 `webhooks`), signed per Standard Webhooks
+ * (`webhook-id`, `webhook-timestamp`, `webhook-signature`): each type's body.
+ */
+function webhooks() {
+  return Object.fromEntries(
+    Object.entries(WEBHOOK_PAYLOADS).map(([type, schema]) => [
+      type,
+      {
+        post: {
+          summary: `The ${type} message, POSTed to each endpoint subscribed to it`,
+          requestBody: { required: true, content: { "application/json": { schema: jsonSchema(schema, "output") } } },
+          responses: {
+            "200": {
+              description: "Any 2xx within 15 s is delivered; 410 disables the endpoint; anything else is retried",
+            },
+          },
+        },
+      },
+    ]),
+  );
+}
+
 export function openApiDocument(operations: readonly Operation[]) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of operations) {
@@ -165,6 +189,7 @@ export function openApiDocument(operations: readonly Operation[]) {
       },
     ],
     paths,
+    webhooks: webhooks(),
     components: {
       securitySchemes: {
         organiser: { type: "http", scheme: "bearer", description: "The deployment's ADMIN_TOKEN" },

@@ -10,8 +10,13 @@ import { deliver } from "./fake-stripe";
 import { ADMIN_TOKEN, api, createEvent, reserve } from "./helpers";
 import { documentedAnswers, seenAnswers } from "./openapi-check";
 import { completedEvent, useFakeStripe } from "./payments";
+import { useReceiver } from "./receiver";
+import { useWebhookQueue } from "./webhook-queue";
+import { deliveriesOf, newEndpoint } from "./webhooks";
 
 const stripe = useFakeStripe();
+const webhookQueue = useWebhookQueue();
+const receiver = useReceiver();
 const admin = { token: ADMIN_TOKEN };
 const unknown = {
   evt: "evt_0000000000000000000000",
@@ -145,6 +150,25 @@ describe("every route answers as the OpenAPI document says", () => {
     expect((await api("GET", `/v1/events/${event.id}/checkin-keys`)).status).toBe(200);
     expect((await api("DELETE", `/v1/scanners/${scanner.id}`, admin)).status).toBe(204);
     expect((await scan(scanner.token, code)).status).toBe(401);
+  });
+
+  it("webhook endpoints, their deliveries and a retry", async () => {
+    const endpoint = await newEndpoint({ events: ["order.paid"] });
+    expect((await api("POST", "/v1/webhook-endpoints", { ...admin, body: { url: "http://x.example" } })).status).toBe(
+      400,
+    );
+    expect((await api("GET", "/v1/webhook-endpoints", admin)).status).toBe(200);
+    receiver.answerAt(endpoint.url, 500);
+    await paidOrder();
+    await webhookQueue.drain();
+    const [delivery] = await deliveriesOf(endpoint.id);
+    const deliveries = `/v1/webhook-endpoints/${endpoint.id}/deliveries`;
+    expect((await api("GET", `${deliveries}?status=nope`, admin)).status).toBe(400);
+    expect((await api("POST", `${deliveries}/${delivery?.id}/retry`, admin)).status).toBe(202);
+    await webhookQueue.drain();
+    expect((await api("POST", `${deliveries}/${delivery?.id}/retry`, admin)).status).toBe(409);
+    expect((await api("DELETE", `/v1/webhook-endpoints/${endpoint.id}`, admin)).status).toBe(204);
+    expect((await api("GET", deliveries, admin)).status).toBe(404);
   });
 
   it("health, the document itself, and the pages", async () => {

@@ -55,6 +55,13 @@ export async function startMiniflare(
           { namespace_id: r.namespaceId, simple: { limit: r.limit, period: r.period } },
         ]),
       ),
+      queueProducers: Object.fromEntries(config.queueProducers.map((q) => [q.binding, q.queue])),
+      queueConsumers: Object.fromEntries(
+        config.queueConsumers.map((q) => [
+          q.queue,
+          { maxBatchSize: q.maxBatchSize, maxBatchTimeout: q.maxBatchTimeout, maxRetries: q.maxRetries },
+        ]),
+      ),
       ...(direct ? { unsafeDirectSockets: [{ host: HOST, port }] } : {}),
     }),
   );

@@ -17,6 +17,9 @@ export interface WorkerConfig {
   durableObjects: { binding: string; className: string; sqlite: boolean }[];
   /** Rate Limiting bindings (`[[ratelimits]]`): `limit` requests a key per `period` seconds. */
   ratelimits: { binding: string; namespaceId: string; limit: number; period?: 10 | 60 }[];
+  /** Queue producers (`[[queues.producers]]`) and the consumers of this Worker (`[[queues.consumers]]`). */
+  queueProducers: { binding: string; queue: string }[];
+  queueConsumers: { queue: string; maxBatchSize?: number; maxBatchTimeout?: number; maxRetries?: number }[];
 }
 
 /** The fields of wrangler's parsed config this file reads. */
@@ -31,6 +34,10 @@ interface WranglerConfig {
   durable_objects?: { bindings?: { name: string; class_name: string; script_name?: string }[] };
   migrations?: { new_sqlite_classes?: string[] }[];
   ratelimits?: { name: string; namespace_id: string; simple: { limit: number; period?: 10 | 60 } }[];
+  queues?: {
+    producers?: { binding: string; queue: string }[];
+    consumers?: { queue: string; max_batch_size?: number; max_batch_timeout?: number; max_retries?: number }[];
+  };
   [key: string]: unknown;
 }
 
@@ -54,11 +61,7 @@ export async function readWorkerConfig(root: string): Promise<WorkerConfig> {
   };
   const configPath = path.join(root, "wrangler.toml");
   const c = wrangler.unstable_readConfig({ config: configPath }, { hideWarnings: true });
-  const queues = c.queues as { producers?: unknown[]; consumers?: unknown[] } | undefined;
-  const unmapped = [
-    ...UNMAPPED_BINDINGS.filter((key) => isSet(c[key])),
-    ...(isSet(queues?.producers) || isSet(queues?.consumers) ? ["queues"] : []),
-  ];
+  const unmapped = UNMAPPED_BINDINGS.filter((key) => isSet(c[key]));
   if (unmapped.length > 0) {
     throw new Error(`wrangler.toml has ${unmapped.join(", ")}: map them in startMiniflare (load/serve/miniflare.ts)`);
   }
@@ -85,6 +88,13 @@ export async function readWorkerConfig(root: string): Promise<WorkerConfig> {
       namespaceId: r.namespace_id,
       limit: r.simple.limit,
       period: r.simple.period,
+    })),
+    queueProducers: (c.queues?.producers ?? []).map((p) => ({ binding: p.binding, queue: p.queue })),
+    queueConsumers: (c.queues?.consumers ?? []).map((q) => ({
+      queue: q.queue,
+      maxBatchSize: q.max_batch_size,
+      maxBatchTimeout: q.max_batch_timeout,
+      maxRetries: q.max_retries,
     })),
   };
 }

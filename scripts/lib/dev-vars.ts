@@ -20,6 +20,9 @@ export const DEV_DEFAULTS: Readonly<Record<string, string>> = {
   // The bot check stays off until a TURNSTILE_SECRET_KEY is added here; then only Turnstile's dummy
   // token XXXX.DUMMY.TOKEN.XXXX passes, with no network call.
   TURNSTILE_MODE: "simulator",
+  // Webhook endpoints may also be http://127.0.0.1:<port> or http://localhost:<port>: a receiver on this
+  // machine. Private addresses stay refused.
+  WEBHOOK_ALLOW_LOCAL: "true",
 };
 
 const HEADER = "# Local settings for `wrangler dev`, written by `npm start`. Edit freely; it is gitignored.\n";

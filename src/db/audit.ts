@@ -1,5 +1,7 @@
+import { type SQL, sql } from "drizzle-orm";
 import { newId } from "../lib/ids";
-import type { AuditRow } from "./schema";
+import type { Db } from "./client";
+import { type AuditRow, auditLog } from "./schema";
 
 export type ActorType = "organiser" | "buyer" | "scanner" | "stripe" | "system";
 
@@ -15,6 +17,12 @@ export interface RequestContext {
   userAgent: string | null;
   requestId: string | null;
 }
+
+/**
+ * The event id of audit entries about the organiser's account rather than one event (its webhook
+ * endpoints): none. No event's audit log lists them; they are read in D1 (docs/api.md, "Outgoing webhooks").
+ */
+export const NO_EVENT = "";
 
 export const SYSTEM: RequestContext = { actor: { type: "system" }, ip: null, userAgent: null, requestId: null };
 
@@ -43,4 +51,22 @@ export function auditRow(ctx: RequestContext, input: AuditInput): AuditRow {
     userAgent: ctx.userAgent,
     requestId: ctx.requestId,
   };
+}
+
+/**
+ * The insert of an audit entry (once, by its id) as a statement of a D1 batch, written only if
+ * `condition` holds when the statement runs: an entry for a change that an earlier statement of the
+ * batch may or may not have made (a compare-and-set).
+ */
+export function insertAuditWhere(db: Db, row: AuditRow, condition: SQL) {
+  // Every column, in the table's order (Drizzle inserts a select into all of them).
+  return db
+    .insert(auditLog)
+    .select(
+      sql`SELECT ${row.id}, ${row.eventId}, ${row.at}, ${row.action}, ${row.actorType}, ${row.actorId ?? null},
+            ${row.subjectType}, ${row.subjectId}, ${JSON.stringify(row.data)}, ${row.ip ?? null},
+            ${row.userAgent ?? null}, ${row.requestId ?? null}
+          WHERE ${condition}`,
+    )
+    .onConflictDoNothing();
 }

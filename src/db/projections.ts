@@ -1,7 +1,7 @@
 /**
  * The writes a Durable Object sends to D1 through its outbox. Each is idempotent and safe in any
- * order: audit entries have deterministic ids (inserted once); reservation and tier rows carry a
- * version, and only a newer version overwrites an older one.
+ * order: audit entries and webhook messages have deterministic ids (inserted once); reservation and
+ * tier rows carry a version, and only a newer version overwrites an older one.
  *
  * This is the hot path of every hold, so the SQL is built once per table (column lists read from the
  * Drizzle tables, the one definition of the schema) and rows are sent as multi-row statements,
@@ -19,6 +19,8 @@ import {
   type TierRow,
   tickets,
   tiers,
+  type WebhookMessageRow,
+  webhookMessages,
 } from "./schema";
 
 export type OutboxMessage =
@@ -27,6 +29,8 @@ export type OutboxMessage =
   | { kind: "tier"; row: TierRow }
   | { kind: "order"; row: OrderRow }
   | { kind: "ticket"; row: TicketRow }
+  /** A message to the organiser's systems (src/db/webhook-messages.ts), landing with the change it reports. */
+  | { kind: "webhook"; row: WebhookMessageRow }
   | { kind: "ticketStatus"; ids: string[]; status: TicketRow["status"]; at: number };
 
 type RowKind = Exclude<OutboxMessage, { kind: "ticketStatus" }>["kind"];
@@ -71,6 +75,7 @@ const PROJECTIONS: Record<RowKind, Projection> = {
   tier: projection(tiers, "newer version wins"),
   order: projection(orders, "newer version wins"),
   ticket: projection(tickets, "insert once"),
+  webhook: projection(webhookMessages, "insert once"),
 };
 
 /**

@@ -371,6 +371,95 @@ export const webhookEvents = sqliteTable("webhook_events", {
   processedAt: integer("processed_at"),
 });
 
+/** The types of the messages sent to the organiser's systems (API.md, "Webhooks to the organiser's systems"). */
+export const WEBHOOK_TYPES = [
+  "order.paid",
+  "order.refunded",
+  "order.partially_refunded",
+  "order.expired",
+  "order.canceled",
+  "refund.failed",
+  "dispute.opened",
+  "tier.sold_out",
+] as const;
+export type WebhookType = (typeof WEBHOOK_TYPES)[number];
+
+/**
+ * Where the organiser's systems want webhooks. The signing secret is kept sealed with APP_SECRET
+ * (src/lib/secret-box.ts) and shown once, at creation. A deleted endpoint keeps its row (its deliveries
+ * name it) but is gone to the API and gets nothing more; a disabled one is listed with `disabledAt`.
+ */
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    url: text("url").notNull(),
+    /** The message types it wants; `["*"]` for all. */
+    events: text("events", { mode: "json" }).notNull().$type<string[]>(),
+    description: text("description"),
+    secretSealed: text("secret_sealed").notNull(),
+    createdAt: integer("created_at").notNull(),
+    disabledAt: integer("disabled_at"),
+    deletedAt: integer("deleted_at"),
+    /** The first failed attempt since the last delivered one; null while deliveries go through (the 5-day rule). */
+    failingSince: integer("failing_since"),
+  },
+  (t) => [index("webhook_endpoints_created_idx").on(t.createdAt, t.id)],
+);
+
+/**
+ * One message per change reported, written in the same transaction as the change (a tier object's
+ * outbox, or the D1 batch that records it) under a deterministic id, so a change sent twice is one
+ * message. `data` is what the change said: the webhook's data, or for `order.*` the order as the change
+ * left it (src/db/webhook-messages.ts). `payload` is the body every delivery and attempt of it sends,
+ * fixed the first time the message is fanned out (`fannedOutAt`).
+ */
+export const webhookMessages = sqliteTable(
+  "webhook_messages",
+  {
+    id: text("id").primaryKey(),
+    type: text("type", { enum: WEBHOOK_TYPES }).notNull(),
+    eventId: text("event_id").notNull(),
+    data: text("data", { mode: "json" }).notNull().$type<Record<string, unknown>>(),
+    createdAt: integer("created_at").notNull(),
+    payload: text("payload"),
+    fannedOutAt: integer("fanned_out_at"),
+  },
+  (t) => [index("webhook_messages_fan_out_idx").on(t.fannedOutAt, t.createdAt)],
+);
+
+export const DELIVERY_STATUSES = ["pending", "delivered", "failed"] as const;
+
+/** One message to one endpoint: every attempt counted, retried on the contract's schedule. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    endpointId: text("endpoint_id").notNull(),
+    messageId: text("message_id").notNull(),
+    type: text("type", { enum: WEBHOOK_TYPES }).notNull(),
+    status: text("status", { enum: DELIVERY_STATUSES }).notNull(),
+    attempts: integer("attempts").notNull(),
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    /** When the next attempt is due (while pending); an attempt in flight holds it a lease ahead. */
+    nextAttemptAt: integer("next_attempt_at"),
+    /**
+     * Which queue message carries the delivery: a retry asked through the API starts a new one, and a
+     * queue message of an older chain finds it changed and stops.
+     */
+    chain: integer("chain").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    deliveredAt: integer("delivered_at"),
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_endpoint_message_idx").on(t.endpointId, t.messageId),
+    index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.createdAt, t.id),
+    index("webhook_deliveries_due_idx").on(t.status, t.nextAttemptAt),
+  ],
+);
+
 export type EventRow = typeof events.$inferSelect;
 export type TierRow = typeof tiers.$inferSelect;
 export type ReservationRow = typeof reservations.$inferSelect;
@@ -380,3 +469,6 @@ export type TicketRow = typeof tickets.$inferSelect;
 export type ScannerRow = typeof scanners.$inferSelect;
 export type CheckinRow = typeof checkins.$inferSelect;
 export type RefundRow = typeof refunds.$inferSelect;
+export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
+export type WebhookMessageRow = typeof webhookMessages.$inferSelect;
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;

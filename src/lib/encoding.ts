@@ -1,8 +1,13 @@
-/** base64url without padding, as used in tokens, cursors and sealed values. */
-export function toBase64Url(bytes: Uint8Array): string {
+/** Standard base64 with padding (RFC 4648 §4), as in a webhook endpoint's `whsec_` secret. */
+export function toBase64(bytes: Uint8Array): string {
   let binary = "";
   for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
+  return btoa(binary);
+}
+
+/** base64url without padding, as used in tokens, cursors and sealed values. */
+export function toBase64Url(bytes: Uint8Array): string {
+  return toBase64(bytes).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
 }
 
 /** Throws on anything that is not base64url. */

@@ -38,6 +38,10 @@ export const ERROR_STATUS = {
   REFUND_FAILED: 502,
   /** Ours (docs/api.md is silent): a refund of an order that was never paid. */
   ORDER_NOT_PAID: 409,
+  /** Ours (docs/api.md is silent): a retry asked of a webhook delivery that was delivered. */
+  ALREADY_DELIVERED: 409,
+  /** Ours (docs/api.md is silent): a retry asked of a delivery whose endpoint is disabled. */
+  ENDPOINT_DISABLED: 409,
   INTERNAL: 500,
 } as const;
 

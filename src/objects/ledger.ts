@@ -8,7 +8,8 @@
 import { auditRow, type RequestContext, SYSTEM } from "../db/audit";
 import type { OutboxMessage } from "../db/projections";
 import { statusAt } from "../db/reservation-status";
-import type { OrderRow, ReservationRow, TierRow } from "../db/schema";
+import type { OrderRow, ReservationRow, TierRow, WebhookMessageRow } from "../db/schema";
+import { orderMessage } from "../db/webhook-messages";
 import type { Outbox } from "./outbox";
 import type { StripeTasks } from "./stripe-tasks";
 import type { HeaderInit, HeldPart, HoldTerms, Refusal } from "./tier-rpc";
@@ -89,11 +90,22 @@ export class Ledger {
     return next;
   }
 
+  /**
+   * Changes the order and queues its D1 row, and the webhook message the change reports (every change
+   * of an order passes here, so none can forget its message: src/db/webhook-messages.ts).
+   */
   changeOrder(order: OrderRow, change: Partial<OrderRow>, now: number): OrderRow {
     const next: OrderRow = { ...order, ...change, version: order.version + 1, updatedAt: now };
     this.store.putOrder(next);
     this.outbox.enqueue([{ kind: "order", row: next }]);
+    const message = orderMessage(order, next);
+    if (message) this.webhook(message);
     return next;
+  }
+
+  /** Queues a message to the organiser's systems, written to D1 with the decision's other records. */
+  webhook(row: WebhookMessageRow): void {
+    this.outbox.enqueue([{ kind: "webhook", row }]);
   }
 
   auditOrder(order: OrderRow, action: string, ctx: RequestContext, data: Record<string, unknown>): void {

@@ -4,6 +4,7 @@
  * one batch is in flight, new messages queue, and the next batch takes all of them, so a burst of
  * requests costs a handful of D1 round trips. A failed send leaves the messages in place; the
  * object's alarm retries them until they land (every message is idempotent, see projections.ts).
+ * The webhook messages that land are remembered (`takeLanded`) for the object to put on the queue.
  */
 import { type OutboxMessage, projectionStatements } from "../db/projections";
 
@@ -21,6 +22,8 @@ export class Outbox {
    * messages skip a look at the table after each batch.
    */
   private sentThrough = 0;
+  /** Ids of the webhook messages that reached D1 and are not yet handed to `takeLanded`'s caller. */
+  private landed: string[] = [];
 
   constructor(
     private readonly sql: SqlStorage,
@@ -125,13 +128,20 @@ export class Outbox {
     return true;
   }
 
-  private send(rows: { message: string }[]): Promise<unknown> {
-    return this.d1.batch(
-      projectionStatements(
-        this.d1,
-        rows.map((r) => JSON.parse(r.message) as OutboxMessage),
-      ),
-    );
+  private async send(rows: { message: string }[]): Promise<void> {
+    const messages = rows.map((r) => JSON.parse(r.message) as OutboxMessage);
+    await this.d1.batch(projectionStatements(this.d1, messages));
+    for (const m of messages) if (m.kind === "webhook") this.landed.push(m.row.id);
+  }
+
+  /**
+   * The webhook messages that landed since the last call (kept in memory only: after a restart, the
+   * Worker's sweep finds the ones never put on the queue).
+   */
+  takeLanded(): string[] {
+    const ids = this.landed;
+    this.landed = [];
+    return ids;
   }
 
   private bump(rows: { seq: number }[]): void {

@@ -7,6 +7,7 @@
 
 import type { RequestContext } from "../db/audit";
 import type { OrderRow } from "../db/schema";
+import { disputeMessage } from "../db/webhook-messages";
 import { type Ledger, notFound } from "./ledger";
 import type { DisputeRequest, RecordRefundRequest, RefundTicketsRequest, Result } from "./tier-rpc";
 
@@ -82,5 +83,6 @@ export function flagDispute(
     amount: req.amount,
     currency: req.currency,
   });
+  l.webhook(disputeMessage(flagged, req, now));
   return { ok: true, order: flagged };
 }

@@ -6,6 +6,7 @@
 
 import { type RequestContext, SYSTEM } from "../db/audit";
 import type { OrderRow } from "../db/schema";
+import { refundFailedMessage, soldOutMessage } from "../db/webhook-messages";
 import { isLive, type Ledger, notFound } from "./ledger";
 import type { TaskOutcome } from "./stripe-tasks";
 import type {
@@ -150,6 +151,11 @@ export function sellPart(l: Ledger, req: SellRequest, now: number): Result<{ lat
   l.store.adjustSold(quantity);
   if (seats) l.store.setSeats(seats, "sold", req.reservationId);
   l.outbox.enqueue(req.tickets.map((row) => ({ kind: "ticket", row })));
+  // This sale is the one that sells the tier out (a refund can open it again, and a later sale close it again).
+  const after = l.state(false);
+  if (after.sold >= after.row.capacity && after.sold - quantity < after.row.capacity) {
+    l.webhook(soldOutMessage(after.row, after.sold, req.reservationId, now));
+  }
   return { ok: true, late };
 }
 
@@ -273,8 +279,12 @@ export function refusePayment(l: Ledger, req: RefusePaymentRequest, now: number)
 export function taskDone(l: Ledger, outcome: TaskOutcome, now: number): void {
   if (outcome.kind === "refundFailed") {
     const order = l.store.order(outcome.orderId);
-    // Stripe refused for good: the organiser must act; the audit log says why.
-    if (order) l.auditOrder(order, "refund.failed", SYSTEM, { reason: outcome.reason, amount: order.amount });
+    if (!order) return;
+    // Stripe refused for good: the organiser must act; the audit log and their webhook say why.
+    l.auditOrder(order, "refund.failed", SYSTEM, { reason: outcome.reason, amount: order.amount });
+    const { orderId, refundId, amount, currency, reason } = outcome;
+    const failure = { orderId, eventId: order.eventId, refundId, amount, currency, reason };
+    l.webhook(refundFailedMessage(failure, order.version, now));
     return;
   }
   if (outcome.kind !== "refund") return;

@@ -26,7 +26,15 @@ export type StripeTask =
 
 export type TaskOutcome =
   | { kind: "refund"; orderId: string; refundId: string; amount: number; currency: string; reason: RefusalReason }
-  | { kind: "refundFailed"; orderId: string; reason: string }
+  | {
+      kind: "refundFailed";
+      orderId: string;
+      /** Our id of the refund that was refused, and what it was for (in the payment's currency). */
+      refundId: string;
+      amount: number;
+      currency: string;
+      reason: string;
+    }
   | { kind: "expireSession"; orderId: string };
 
 const BACKOFF_MS = [2_000, 10_000, 60_000, 300_000];
@@ -86,7 +94,14 @@ export class StripeTasks {
       } catch (error) {
         if (task.kind === "refund" && isPermanentStripeError(error)) {
           // Retrying cannot help (already refunded, disputed, invalid): record it for the organiser.
-          done({ kind: "refundFailed", orderId: task.orderId, reason: String((error as Error).message) });
+          done({
+            kind: "refundFailed",
+            orderId: task.orderId,
+            refundId: await refusedPaymentRefundId(this.env.APP_SECRET, task.orderId),
+            amount: task.amount,
+            currency: task.currency,
+            reason: String((error as Error).message),
+          });
           this.sql.exec("DELETE FROM stripe_tasks WHERE id = ?", row.id);
           continue;
         }

@@ -2,6 +2,7 @@
 
 import { auditRow } from "../db/audit";
 import type { TierRow } from "../db/schema";
+import { soldOutMessage } from "../db/webhook-messages";
 import { amountProblem } from "../lib/stripe-limits";
 import { toIsoOrNull } from "../lib/time";
 import { LIMITS } from "../schemas/events";
@@ -82,5 +83,9 @@ export function updateTier(l: Ledger, req: UpdateTierRequest, now: number): Resu
       }),
     },
   ]);
+  // Capacity lowered to what is sold: the tier is sold out from this change on.
+  if (next.capacity <= state.sold && row.capacity > state.sold) {
+    l.webhook(soldOutMessage(next, state.sold, next.version, now));
+  }
   return { ok: true, tier: next };
 }

@@ -5,8 +5,9 @@
  * synchronous `transactionSync` over the object's SQLite: check and write with no `await` between,
  * so no other request can interleave. The same transaction queues the decision's D1 writes in the
  * outbox (and any Stripe call in its task queue), which are sent after the decision and retried by
- * the alarm until they land. The decisions themselves live in hold-, sale- and tier-decisions.ts;
- * this class is the object's entry points, its alarm, and the plumbing around each decision.
+ * the alarm until they land; the webhook messages among them are then put on the webhook queue.
+ * The decisions themselves live in hold-, sale- and tier-decisions.ts; this class is the object's
+ * entry points, its alarm, and the plumbing around each decision.
  */
 import { DurableObject } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
@@ -14,6 +15,7 @@ import type { RequestContext } from "../db/audit";
 import { createDb } from "../db/client";
 import { statusAt } from "../db/reservation-status";
 import { events, type OrderRow, type TierRow, tiers } from "../db/schema";
+import { announceBestEffort } from "../db/webhook-queue";
 import { AttemptRate, type AttemptRates } from "./attempt-rate";
 import { activatePart, decideHold, extendHeader, followLead, onActiveHeader, releaseHeader } from "./hold-decisions";
 import { Ledger } from "./ledger";
@@ -311,7 +313,9 @@ export class TierInventory extends DurableObject<Env> {
     }
     await this.settle();
     await this.runTasks();
-    if ((await this.outbox.retryPoisoned()) > 0) await this.armAlarm(Date.now() + POISON_RETRY_MS);
+    const refused = await this.outbox.retryPoisoned();
+    await this.announce();
+    if (refused > 0) await this.armAlarm(Date.now() + POISON_RETRY_MS);
   }
 
   /** Runs the Stripe calls that are due; each outcome is a decision of its own, sent to D1. */
@@ -452,7 +456,17 @@ export class TierInventory extends DurableObject<Env> {
       console.error(JSON.stringify({ msg: "outbox send failed; the alarm will retry", error: String(error) }));
       await this.armAlarm(Date.now() + RETRY_DELAY_MS);
       return false;
+    } finally {
+      await this.announce();
     }
+  }
+
+  /**
+   * Puts the webhook messages that reached D1 on the delivery queue, best effort: a message that does
+   * not get there now is found by the Worker's per-minute sweep (src/domain/webhooks/sweep.ts).
+   */
+  private announce(): Promise<void> {
+    return announceBestEffort(this.env.WEBHOOK_QUEUE, this.outbox.takeLanded());
   }
 
   /** Settles; when `mustLand`, a decision whose D1 writes did not land is answered as a server fault. */

@@ -5,7 +5,15 @@
  * document fails the test that validates every answer against it (test/openapi-answers.test.ts).
  */
 import { z } from "zod";
-import { CHECKIN_RESULTS, ORDER_STATUSES, REFUND_STATUSES, TICKET_STATUSES } from "../db/schema";
+import {
+  CHECKIN_RESULTS,
+  DELIVERY_STATUSES,
+  ORDER_STATUSES,
+  REFUND_STATUSES,
+  TICKET_STATUSES,
+  WEBHOOK_TYPES,
+  type WebhookType,
+} from "../db/schema";
 
 const iso = z.iso.datetime({ offset: true });
 const isoOrNull = iso.nullable();
@@ -285,3 +293,72 @@ export const TierAttempts = z.strictObject({
   peakPerSecond: count,
   perSecond: z.array(z.strictObject({ at: iso, attempts: count })),
 });
+
+export const WebhookEndpoint = z.strictObject({
+  id: z.string(),
+  url: z.string(),
+  events: z.array(z.string()),
+  description: z.string().nullable(),
+  createdAt: iso,
+  disabledAt: isoOrNull,
+});
+
+/** Only in the answer that created it: the signing secret, `whsec_` + base64 of 32 random bytes. */
+export const NewWebhookEndpoint = WebhookEndpoint.extend({ secret: z.string().regex(/^whsec_[A-Za-z0-9+/]{43}=$/) });
+
+export const WebhookEndpointList = z.strictObject({ endpoints: z.array(WebhookEndpoint) });
+
+export const WebhookDelivery = z.strictObject({
+  id: z.string(),
+  messageId: z.string(),
+  type: z.enum(WEBHOOK_TYPES),
+  status: z.enum(DELIVERY_STATUSES),
+  attempts: count,
+  lastStatus: z.int().nullable(),
+  lastError: z.string().nullable(),
+  nextAttemptAt: isoOrNull,
+  createdAt: iso,
+  deliveredAt: isoOrNull,
+});
+
+export const WebhookDeliveryPage = z.strictObject({ deliveries: z.array(WebhookDelivery), nextCursor });
+
+const RefundFailedData = z.strictObject({
+  orderId: z.string(),
+  eventId: z.string(),
+  refundId: z.string(),
+  amount: count,
+  currency: z.string(),
+  reason: z.string(),
+});
+
+const DisputeOpenedData = z.strictObject({
+  orderId: z.string(),
+  eventId: z.string(),
+  disputeId: z.string(),
+  amount: count,
+  currency: z.string(),
+  reason: z.string().nullable(),
+});
+
+const TierSoldOutData = z.strictObject({
+  tierId: z.string(),
+  eventId: z.string(),
+  name: z.string(),
+  capacity: count,
+  sold: count,
+});
+
+const payload = (type: WebhookType, data: z.ZodType) => z.strictObject({ type: z.literal(type), timestamp: iso, data });
+
+/** The body of a webhook of each type (docs/api.md, "Outgoing webhooks"): `{ type, timestamp, data }`. */
+export const WEBHOOK_PAYLOADS: Readonly<Record<WebhookType, z.ZodType>> = {
+  "order.paid": payload("order.paid", Order),
+  "order.refunded": payload("order.refunded", Order),
+  "order.partially_refunded": payload("order.partially_refunded", Order),
+  "order.expired": payload("order.expired", Order),
+  "order.canceled": payload("order.canceled", Order),
+  "refund.failed": payload("refund.failed", RefundFailedData),
+  "dispute.opened": payload("dispute.opened", DisputeOpenedData),
+  "tier.sold_out": payload("tier.sold_out", TierSoldOutData),
+};

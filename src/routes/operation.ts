@@ -51,7 +51,7 @@ export interface Operation {
    * Every success answer, by status; and a page's own 404 page, which it answers for a malformed or unknown
    * id as for a refused link (then no problem+json `400` or `404` is added for its path).
    */
-  responses: Readonly<Partial<Record<200 | 201 | 204 | 304 | 404, Answer>>>;
+  responses: Readonly<Partial<Record<200 | 201 | 202 | 204 | 304 | 404, Answer>>>;
   /** The refusals of this route's own rules (the ones every route of its kind gives are added). */
   errors?: readonly ErrorCode[];
   /** A page for people, not part of the JSON API (tagged `pages` in the document). */

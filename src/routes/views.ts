@@ -11,6 +11,8 @@ import type {
   ScannerRow,
   TicketRow,
   TierRow,
+  WebhookDeliveryRow,
+  WebhookEndpointRow,
 } from "../db/schema";
 import type { CheckinAnswer } from "../domain/door/check-in";
 import { toIso, toIsoOrNull } from "../lib/time";
@@ -29,6 +31,8 @@ import type {
   Ticket,
   Tier,
   TierAttempts,
+  WebhookDelivery,
+  WebhookEndpoint,
 } from "./bodies";
 
 export function tierView(t: TierRow): z.output<typeof Tier> {
@@ -203,5 +207,31 @@ export function tierAttemptsView(tierId: string, r: AttemptRates): z.output<type
     tierId,
     peakPerSecond: r.peakPerSecond,
     perSecond: r.perSecond.map((p) => ({ at: toIso(p.at), attempts: p.attempts })),
+  };
+}
+
+export function webhookEndpointView(e: WebhookEndpointRow): z.output<typeof WebhookEndpoint> {
+  return {
+    id: e.id,
+    url: e.url,
+    events: e.events,
+    description: e.description,
+    createdAt: toIso(e.createdAt),
+    disabledAt: toIsoOrNull(e.disabledAt),
+  };
+}
+
+export function webhookDeliveryView(d: WebhookDeliveryRow): z.output<typeof WebhookDelivery> {
+  return {
+    id: d.id,
+    messageId: d.messageId,
+    type: d.type,
+    status: d.status,
+    attempts: d.attempts,
+    lastStatus: d.lastStatus,
+    lastError: d.lastError,
+    nextAttemptAt: d.status === "pending" ? toIsoOrNull(d.nextAttemptAt) : null,
+    createdAt: toIso(d.createdAt),
+    deliveredAt: toIsoOrNull(d.deliveredAt),
   };
 }

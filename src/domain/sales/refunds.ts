@@ -18,6 +18,8 @@ import { auditRow, type RequestContext, SYSTEM } from "../../db/audit";
 import type { Db } from "../../db/client";
 import { inJson } from "../../db/in-json";
 import { auditLog, type OrderRow, orders, type RefundRow, refunds, refundTickets, tickets } from "../../db/schema";
+import { insertMessageWhere, refundFailedMessage } from "../../db/webhook-messages";
+import { announceBestEffort } from "../../db/webhook-queue";
 import { ApiError, invalidInput, notFound } from "../../lib/errors";
 import { refundIdFor } from "../../lib/secret-box";
 import { tierObject, unwrap } from "../../objects/tier-client";
@@ -230,16 +232,17 @@ async function driveRefund(
     );
   } catch (error) {
     if (!isPermanentStripeError(error)) throw error;
-    return refused(db, refund, (error as Error).message, ctx);
+    return refused(env, db, refund, (error as Error).message, ctx);
   }
   if (!GOING_THROUGH.has(made.status ?? "")) {
-    return refused(db, refund, `Stripe answered the refund ${made.status}: ${made.failure_reason ?? "no reason"}`, ctx);
+    const reason = `Stripe answered the refund ${made.status}: ${made.failure_reason ?? "no reason"}`;
+    return refused(env, db, refund, reason, ctx);
   }
   return applyRefund(env, db, order, refund, made.id, ctx);
 }
 
-async function refused(db: Db, refund: RefundRow, reason: string, ctx: RequestContext): Promise<never> {
-  await fail(db, refund, reason, ctx);
+async function refused(env: Env, db: Db, refund: RefundRow, reason: string, ctx: RequestContext): Promise<never> {
+  await fail(env, db, refund, reason, ctx);
   throw new ApiError("REFUND_FAILED", "The payment provider refused the refund", { reason });
 }
 
@@ -268,8 +271,11 @@ export async function resumeStaleRefunds(env: Env, db: Db, now: number): Promise
   }
 }
 
-/** Stripe refused: the refund is failed, its tickets free again, and the organiser is told why. */
-async function fail(db: Db, refund: RefundRow, reason: string, ctx: RequestContext): Promise<void> {
+/**
+ * Stripe refused: the refund is failed, its tickets free again, and the organiser is told why (the audit
+ * log, and a `refund.failed` webhook written in the same batch, only if this attempt's failure took).
+ */
+async function fail(env: Env, db: Db, refund: RefundRow, reason: string, ctx: RequestContext): Promise<void> {
   const now = Date.now();
   // Only this attempt's own outcome: a slow answer to an older attempt must not undo a newer one.
   const thisAttempt = and(
@@ -277,19 +283,20 @@ async function fail(db: Db, refund: RefundRow, reason: string, ctx: RequestConte
     eq(refunds.status, "pending"),
     eq(refunds.attempts, refund.attempts),
   );
+  const failedNow = sql`EXISTS (SELECT 1 FROM refunds WHERE id = ${refund.id} AND status = 'failed' AND attempts = ${refund.attempts + 1})`;
+  const { id: refundId, orderId, eventId, amount, currency } = refund;
+  const message = refundFailedMessage(
+    { orderId, eventId, refundId, amount, currency, reason },
+    refund.attempts + 1,
+    now,
+  );
   await db.batch([
     db
       .update(refunds)
       .set({ status: "failed", failureReason: reason, attempts: refund.attempts + 1, updatedAt: now })
       .where(thisAttempt),
-    db
-      .delete(refundTickets)
-      .where(
-        and(
-          eq(refundTickets.refundId, refund.id),
-          sql`EXISTS (SELECT 1 FROM refunds WHERE id = ${refund.id} AND status = 'failed' AND attempts = ${refund.attempts + 1})`,
-        ),
-      ),
+    db.delete(refundTickets).where(and(eq(refundTickets.refundId, refund.id), failedNow)),
+    insertMessageWhere(db, message, failedNow),
     db.insert(auditLog).values(
       auditRow(ctx, {
         eventId: refund.eventId,
@@ -300,4 +307,5 @@ async function fail(db: Db, refund: RefundRow, reason: string, ctx: RequestConte
       }),
     ),
   ]);
+  await announceBestEffort(env.WEBHOOK_QUEUE, [message.id]);
 }

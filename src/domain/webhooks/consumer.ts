@@ -1,0 +1,62 @@
+/**
+ * The webhook queue's consumer (src/index.ts dispatches its batches here by queue name). Each queue
+ * message is one task (src/db/webhook-queue.ts), acknowledged when done and otherwise retried with a
+ * delay: the next step of a delivery's schedule, or a short backoff after a fault. Nothing is counted
+ * by Queues that matters: attempts, outcomes and the schedule live in D1.
+ */
+
+import { eq } from "drizzle-orm";
+import { createDb, type Db } from "../../db/client";
+import { type WebhookMessageRow, webhookMessages } from "../../db/schema";
+import type { WebhookTask } from "../../db/webhook-queue";
+import { runDelivery } from "./attempt";
+import { fanOut, type Renderers } from "./fan-out";
+import { faultDelay } from "./schedule";
+
+/**
+ * What an `order.paid` message sets off besides its webhooks: the hook for the ticket e-mail. Called each
+ * time such a message is processed (at least once per paid order, so what it does must be idempotent),
+ * after its deliveries are queued.
+ */
+export async function orderPaid(_env: Env, _db: Db, _message: WebhookMessageRow): Promise<void> {}
+
+/** A landed message: its deliveries, and what its type sets off. */
+export async function processMessage(env: Env, db: Db, messageId: string, render: Renderers): Promise<void> {
+  const message = await db.select().from(webhookMessages).where(eq(webhookMessages.id, messageId)).get();
+  // Announced, but its change never took (a D1 batch whose condition failed): nothing to send.
+  if (!message) return;
+  await fanOut(env, db, message, render);
+  if (message.type === "order.paid") await orderPaid(env, db, message);
+}
+
+/** The `delaySeconds` to retry the task after, or null when it is done. */
+function runTask(env: Env, db: Db, task: WebhookTask, render: Renderers): Promise<number | null> {
+  switch (task.kind) {
+    case "message":
+      return processMessage(env, db, task.id, render).then(() => null);
+    case "delivery":
+      return runDelivery(env, db, task.id, task.chain);
+  }
+}
+
+export async function consumeWebhooks(batch: MessageBatch<unknown>, env: Env, render: Renderers): Promise<void> {
+  const db = createDb(env.DB);
+  await Promise.all(
+    batch.messages.map(async (m) => {
+      const task = m.body as WebhookTask;
+      if (task?.kind !== "message" && task?.kind !== "delivery") {
+        console.error(JSON.stringify({ msg: "not a webhook task; dropped", body: m.body }));
+        m.ack();
+        return;
+      }
+      try {
+        const delay = await runTask(env, db, task, render);
+        if (delay === null) m.ack();
+        else m.retry({ delaySeconds: delay });
+      } catch (error) {
+        console.error(JSON.stringify({ msg: "webhook task failed; retrying", task, error: String(error) }));
+        m.retry({ delaySeconds: faultDelay(m.attempts) });
+      }
+    }),
+  );
+}
