@@ -125,8 +125,9 @@ export function makeSecrets(config: WorkerConfig): Record<string, string> {
 
 /**
  * The `[vars]` the bench overrides on every server: Stripe is the in-process simulator (no network),
- * whose checkout pages would be served by the server itself at `url`.
+ * whose checkout pages would be served by the server itself at `url`; webhook endpoints on this machine
+ * are allowed (the load suite's receiver).
  */
 export function benchVars(url: string): Record<string, string> {
-  return { STRIPE_MODE: "simulator", SIMULATOR_ORIGIN: url };
+  return { STRIPE_MODE: "simulator", SIMULATOR_ORIGIN: url, WEBHOOK_ALLOW_LOCAL: "true" };
 }

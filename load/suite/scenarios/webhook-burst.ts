@@ -6,13 +6,16 @@
  * with 10 badly signed ones (wrong secret, altered body, stale timestamp, no or malformed header), each
  * for one of 10 further pending orders; all at the same rate (smoke: 10 at 10/s, 10 duplicates, 5 bad).
  * Pass: each of the 50 orders paid once (one `order.paid` in the audit log, one ticket), the 10 others
- * still unpaid, originals and duplicates 200, bad ones 400 WEBHOOK_SIGNATURE_INVALID, p95 < 1 s.
+ * still unpaid, originals and duplicates 200, bad ones 400 WEBHOOK_SIGNATURE_INVALID, p95 < 1 s; and,
+ * against a service on this machine, a local receiver subscribed to `order.paid` gets exactly one
+ * message (`webhook-id`) per paid order, each verified with `standardwebhooks`.
  */
 import { type PendingOrder, paidWebhook, pendingOrders, stripeSignature } from "../../common/buyers.ts";
 import { auditEntries, createEvent } from "../../common/events.ts";
+import { startReceiver } from "../../common/webhook-receiver.ts";
 import { saleFacts } from "../checks.ts";
 import { measured, runArrivals } from "../engine.ts";
-import { exactly, latencyBelow, type SuiteScenario } from "../thresholds.ts";
+import { exactly, latencyBelow, type SuiteScenario, type Threshold } from "../thresholds.ts";
 
 type Delivery = {
   kind: "original" | "raced duplicate" | "duplicate" | "bad signature";
@@ -82,6 +85,18 @@ export const webhookBurst: SuiteScenario = {
       ...second.map((d) => [d]),
     ];
 
+    const local = ["127.0.0.1", "localhost"].includes(new URL(ctx.baseUrl).hostname);
+    const receiver = local ? await startReceiver() : null;
+    const endpoint = receiver
+      ? await ctx.api<{ id: string; secret: string }>(
+          "POST",
+          "/v1/webhook-endpoints",
+          { url: receiver.url, events: ["order.paid"], description: "load: webhook-burst" },
+          { token: ctx.adminToken, expect: 201 },
+        )
+      : null;
+    if (endpoint) receiver?.useSecret(endpoint.secret);
+
     const { metrics, http } = measured(ctx.baseUrl);
     await runArrivals(metrics, {
       rate: settings.ratePerSecond,
@@ -110,6 +125,25 @@ export const webhookBurst: SuiteScenario = {
     const fulfilledOnce = good.filter((o) => paidOrderIds.has(o.orderId) && paidTimes.get(o.orderId) === 1).length;
     const fulfilledTwice = [...paidTimes.values()].filter((n) => n > 1).length;
     const badPaid = unpaid.filter((o) => paidOrderIds.has(o.orderId) || paidTimes.has(o.orderId)).length;
+    const delivered = receiver ? await orderPaidDeliveries(receiver, event.id, settings.orders) : null;
+    if (endpoint)
+      await ctx.api("DELETE", `/v1/webhook-endpoints/${endpoint.id}`, undefined, {
+        token: ctx.adminToken,
+        expect: 204,
+      });
+    await receiver?.close();
+    const deliveryThresholds: Threshold[] = delivered
+      ? [
+          exactly("order.paid messages received (one webhook-id a paid order)", delivered.ids, settings.orders),
+          exactly("orders the order.paid messages were for", delivered.orders, settings.orders),
+          exactly(
+            "order.paid messages of unpaid orders",
+            unpaid.filter((o) => delivered.orderIds.has(o.orderId)).length,
+            0,
+          ),
+          exactly("order.paid messages standardwebhooks did not verify", delivered.unverified, 0),
+        ]
+      : [];
     const count = (kind: Delivery["kind"], status: number) =>
       metrics.requests.get(`webhook ${kind}`)?.statuses[status] ?? 0;
     return {
@@ -122,6 +156,7 @@ export const webhookBurst: SuiteScenario = {
         fulfilledOnce,
         fulfilledTwice,
         badOrdersPaid: badPaid,
+        ...(delivered ? { orderPaidMessages: delivered.ids, orderPaidMessageSeconds: delivered.seconds } : {}),
       },
       thresholds: [
         exactly("orders fulfilled exactly once", fulfilledOnce, settings.orders),
@@ -134,7 +169,35 @@ export const webhookBurst: SuiteScenario = {
         exactly("bad signatures answered 400", count("bad signature", 400), settings.bad),
         exactly("orders paid by a bad signature", badPaid, 0),
         latencyBelow(metrics, null, 95, 1000),
+        ...deliveryThresholds,
       ],
     };
   },
 };
+
+/**
+ * The `order.paid` messages of the event the receiver has, once `expected` have come or 30 s have
+ * passed (delivery is from a queue, a little after the payment), and 2 s more for any extra one.
+ */
+async function orderPaidDeliveries(
+  receiver: Awaited<ReturnType<typeof startReceiver>>,
+  eventId: string,
+  expected: number,
+) {
+  const started = Date.now();
+  const mine = () => receiver.received.filter((r) => r.type === "order.paid" && r.data.eventId === eventId);
+  while (new Set(mine().map((r) => r.id)).size < expected && Date.now() - started < 30_000) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const seconds = Math.round((Date.now() - started) / 100) / 10;
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const messages = mine();
+  const orderIds = new Set(messages.map((r) => String(r.data.id)));
+  return {
+    ids: new Set(messages.map((r) => r.id)).size,
+    orders: orderIds.size,
+    orderIds,
+    unverified: messages.filter((r) => !r.verified).length,
+    seconds,
+  };
+}
