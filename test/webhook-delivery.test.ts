@@ -166,6 +166,22 @@ describe("retries", () => {
   });
 });
 
+describe("an endpoint whose secret cannot be read", () => {
+  it("fails its delivery at once, with the reason, and claims no attempt", async () => {
+    const endpoint = await newEndpoint();
+    // What a changed APP_SECRET leaves: a sealed secret this deployment cannot open.
+    await env.DB.prepare("UPDATE webhook_endpoints SET secret_sealed = ? WHERE id = ?")
+      .bind("garbage", endpoint.id)
+      .run();
+    await paidOrder();
+    await queue.drain();
+    const [delivery] = await deliveriesOf(endpoint.id);
+    expect(delivery).toMatchObject({ status: "failed", attempts: 0 });
+    expect(delivery?.lastError).toContain("secret cannot be read");
+    expect(webhooksAt(receiver.received, endpoint)).toHaveLength(0);
+  });
+});
+
 describe("disabling", () => {
   it("410 Gone disables the endpoint at once (audited); it gets nothing more", async () => {
     const endpoint = await newEndpoint();

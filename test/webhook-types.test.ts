@@ -74,6 +74,29 @@ describe("refunds", () => {
     expect(new Set(hooks.map((h) => h.received.headers["webhook-id"])).size).toBe(4);
   });
 
+  it("each refund of free tickets is its own message, though neither the status nor the amount changes", async () => {
+    const endpoint = await newEndpoint();
+    const event = await createEvent([{ capacity: 10, price: 0 }]);
+    const tierId = event.tiers[0]?.id as string;
+    const reservation = (await reserve(event.id, [{ tierId, quantity: 3 }])).body;
+    const order = await api("POST", `/v1/reservations/${reservation.id}/checkout`, {
+      token: reservation.token,
+      body: { email: "free@example.com" },
+    });
+    expect(order.body.status).toBe("paid");
+    const tickets = order.body.tickets as { id: string }[];
+    for (const ticket of tickets.slice(0, 2)) {
+      const refund = await api("POST", `/v1/orders/${order.body.orderId}/refunds`, {
+        ...admin,
+        body: { ticketIds: [ticket.id] },
+      });
+      expect(refund.status).toBe(201);
+    }
+    const hooks = await arrived(endpoint);
+    expect(types(hooks)).toEqual(["order.paid", "order.partially_refunded", "order.partially_refunded"]);
+    expect(new Set(hooks.map((h) => h.received.headers["webhook-id"])).size).toBe(3);
+  });
+
   it("a refund Stripe refuses is refund.failed with the refund, and changes the order not at all", async () => {
     const endpoint = await newEndpoint();
     const { orderId, event } = await paid(10, 2);

@@ -48,12 +48,14 @@ export interface OrderMessageData {
 
 /**
  * The message an order's change writes, or null: one whenever the order moves to a status the contract
- * reports, and one for every refund recorded on it (a second partial refund leaves the status as it was).
+ * reports, and one for every refund recorded on it (`refund`: a second partial refund leaves the status
+ * as it was, and a refund of free tickets the amount too).
  */
-export function orderMessage(before: OrderRow, after: OrderRow): WebhookMessageRow | null {
+export function orderMessage(before: OrderRow, after: OrderRow, refund = false): WebhookMessageRow | null {
   const type = ORDER_TYPES[after.status];
   if (!type) return null;
-  if (before.status === after.status && before.refundedAmount === after.refundedAmount) return null;
+  // A refund always reports (one of free tickets changes neither the status nor the amount).
+  if (!refund && before.status === after.status && before.refundedAmount === after.refundedAmount) return null;
   const { sessionParams: _request, tokenHash: _hash, ...order } = after;
   const data: OrderMessageData = { orderId: after.id, version: after.version, order };
   return message(type, webhookMessageId(after.id, after.version, type), after.eventId, after.updatedAt, { ...data });

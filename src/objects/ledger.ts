@@ -94,11 +94,11 @@ export class Ledger {
    * Changes the order and queues its D1 row, and the webhook message the change reports (every change
    * of an order passes here, so none can forget its message: src/db/webhook-messages.ts).
    */
-  changeOrder(order: OrderRow, change: Partial<OrderRow>, now: number): OrderRow {
+  changeOrder(order: OrderRow, change: Partial<OrderRow>, now: number, refund = false): OrderRow {
     const next: OrderRow = { ...order, ...change, version: order.version + 1, updatedAt: now };
     this.store.putOrder(next);
     this.outbox.enqueue([{ kind: "order", row: next }]);
-    const message = orderMessage(order, next);
+    const message = orderMessage(order, next, refund);
     if (message) this.webhook(message);
     return next;
   }

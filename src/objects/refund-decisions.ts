@@ -52,7 +52,7 @@ export function recordRefund(l: Ledger, req: RecordRefundRequest, now: number): 
   l.store.addOrderRefund(req.refundId, order.id, req.amount, req.ticketIds.length);
   const issued = order.items.reduce((n, item) => n + item.quantity, 0);
   const status = l.store.refundedTicketCount(order.id) >= issued ? "refunded" : "partially_refunded";
-  const next = l.changeOrder(order, { status, refundedAmount: order.refundedAmount + req.amount }, now);
+  const next = l.changeOrder(order, { status, refundedAmount: order.refundedAmount + req.amount }, now, true);
   l.auditOrder(next, "order.refunded", req.ctx, {
     refundId: req.refundId,
     amount: req.amount,

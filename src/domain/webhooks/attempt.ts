@@ -50,6 +50,20 @@ export async function runDelivery(env: Env, db: Db, deliveryId: string, chain: n
   }
   const payload = message[0]?.payload;
   if (!payload) throw new Error(`delivery ${deliveryId}: its message has no payload`);
+  // Read before the attempt is claimed: a secret that cannot be read ends the delivery, not a loop of claims.
+  const secret = await endpointSecret(env, target).catch(() => null);
+  if (secret === null) {
+    await db
+      .update(webhookDeliveries)
+      .set({
+        status: "failed",
+        lastError: "the endpoint's secret cannot be read (was APP_SECRET changed?)",
+        nextAttemptAt: null,
+        updatedAt: now,
+      })
+      .where(and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.status, "pending")));
+    return null;
+  }
 
   const [claimed] = await db
     .update(webhookDeliveries)
@@ -65,7 +79,7 @@ export async function runDelivery(env: Env, db: Db, deliveryId: string, chain: n
     .returning();
   // Another queue message took this attempt: that one carries the delivery on.
   if (!claimed) return null;
-  const result = await post(target.url, await endpointSecret(env, target), delivery.messageId, payload, now);
+  const result = await post(target.url, secret, delivery.messageId, payload, now);
   return record(db, claimed, target, result, Date.now());
 }
 

@@ -7,6 +7,7 @@ import { sendTasks } from "../../db/webhook-queue";
 import { ApiError, notFound } from "../../lib/errors";
 import type { DeliveryQuery } from "../../schemas/webhooks";
 import { findEndpoint } from "./endpoints";
+import { ATTEMPT_LEASE_MS } from "./schedule";
 
 const NEWEST_FIRST = new Keyset(webhookDeliveries.createdAt, webhookDeliveries.id, "desc");
 
@@ -49,6 +50,14 @@ export async function retryDelivery(
     throw new ApiError("ENDPOINT_DISABLED", `Webhook endpoint '${endpointId}' is disabled: it gets nothing more`);
   }
   const now = Date.now();
+  // An attempt in flight (claimed, its lease running) carries the delivery on: a second alongside it
+  // would be a duplicate, and its outcome would be dropped.
+  const inFlight =
+    delivery.status === "pending" &&
+    delivery.nextAttemptAt !== null &&
+    delivery.nextAttemptAt > now &&
+    delivery.nextAttemptAt - delivery.updatedAt === ATTEMPT_LEASE_MS;
+  if (inFlight) return delivery;
   const [queued] = await db
     .update(webhookDeliveries)
     .set({ status: "pending", nextAttemptAt: now, chain: delivery.chain + 1, updatedAt: now })

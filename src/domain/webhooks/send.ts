@@ -47,11 +47,38 @@ export async function post(
       await res.body?.cancel();
       return { delivered: true, status: res.status, error: null };
     }
-    const text = (await res.text().catch(() => "")).slice(0, MAX_ERROR);
+    const text = await firstBytes(res, MAX_ERROR);
     return { delivered: false, status: res.status, error: `answered ${res.status}${text ? `: ${text}` : ""}` };
   } catch (error) {
     const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
     const error_ = timedOut ? `no answer within ${ATTEMPT_TIMEOUT_MS / 1000} s` : `request failed: ${String(error)}`;
     return { delivered: false, status: null, error: error_.slice(0, MAX_ERROR) };
   }
+}
+
+/** The start of an answer's body as text, reading no more than it needs (a receiver may send a lot). */
+async function firstBytes(res: Response, max: number): Promise<string> {
+  const reader = res.body?.getReader();
+  if (!reader) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < max * 4) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+    }
+  } catch {
+    // What came is enough for an error message.
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  return new TextDecoder().decode(bytes).slice(0, max);
 }
