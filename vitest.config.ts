@@ -27,10 +27,17 @@ export default defineConfig(async () => {
             // Tests read availability right after each change; the cache is tested on its own.
             AVAILABILITY_MAX_AGE_MS: "0",
             WEBHOOK_ALLOW_LOCAL: "false",
+            // The ticket e-mails are kept for GET /dev/mail, never sent; their links open this Worker.
+            MAIL_MODE: "simulator",
+            MAIL_FROM: "tickets@boxoffice.test",
+            PUBLIC_ORIGIN: "http://boxoffice.test",
           },
-          // Nothing consumes the webhook queue behind a test's back (on the real clock): the tests
-          // record what is sent to it and run the consumer themselves (test/webhook-queue.ts).
-          queueProducers: { WEBHOOK_QUEUE: { queueName: "boxoffice-webhooks-unconsumed" } },
+          // Nothing consumes the webhook and mail queues behind a test's back (on the real clock): the
+          // tests record what is sent to them and run the consumers themselves (test/webhook-queue.ts).
+          queueProducers: {
+            WEBHOOK_QUEUE: { queueName: "boxoffice-webhooks-unconsumed" },
+            MAIL_QUEUE: { queueName: "boxoffice-mail-unconsumed" },
+          },
         },
       }),
     ],

@@ -70,8 +70,18 @@ if (!(await portIsFree(PORT))) fail(`port ${PORT} on ${HOST} is already in use; 
 
 // No stdin for wrangler: given a TTY it puts the terminal in raw mode for its hotkeys, which turns
 // Ctrl-C into a keypress we never see, and its "clear console" key would wipe the banner.
-// The simulator's checkout pages are served by this same server.
-const devArgs = ["dev", "--ip", HOST, "--port", String(PORT), "--var", `SIMULATOR_ORIGIN:${BASE_URL}`];
+// The simulator's checkout pages are served by this same server, and the ticket e-mails link to it.
+const devArgs = [
+  "dev",
+  "--ip",
+  HOST,
+  "--port",
+  String(PORT),
+  "--var",
+  `SIMULATOR_ORIGIN:${BASE_URL}`,
+  "--var",
+  `PUBLIC_ORIGIN:${BASE_URL}`,
+];
 // CLOUDFLARE_CF_FETCH_ENABLED=false (read by wrangler's Miniflare): a placeholder `request.cf` instead
 // of fetching one from Cloudflare, which offline prints a DNS error and its stack on every (re)start.
 const dev = spawn(process.execPath, [WRANGLER, ...devArgs], {

@@ -6,12 +6,15 @@ import { internalProblem, problem } from "./lib/problem";
 import { requestContext } from "./middleware/context";
 import { openApiRoutes } from "./openapi";
 import { checkoutPages } from "./pages/checkout-return";
+import { dashboardPage } from "./pages/dashboard/page";
 import { scanPage } from "./pages/scan/page";
+import { shopPages } from "./pages/shop/page";
 import { simulatorRoutes } from "./pages/simulator-checkout";
 import { ticketsPages } from "./pages/tickets/page";
 import { auditRoutes } from "./routes/audit";
 import { availabilityRoutes } from "./routes/availability";
 import { checkinRoutes } from "./routes/checkins";
+import { devMailRoutes } from "./routes/dev-mail";
 import { eventOrderRoutes } from "./routes/event-orders";
 import { eventRoutes } from "./routes/events";
 import { health } from "./routes/health";
@@ -76,6 +79,8 @@ const ROUTES: readonly Routes[] = [
   checkoutPages,
   scanPage,
   ticketsPages,
+  shopPages,
+  dashboardPage,
   eventRoutes,
   tierRoutes,
   availabilityRoutes,
@@ -90,6 +95,7 @@ const ROUTES: readonly Routes[] = [
   webhookEndpointRoutes,
   scannerRoutes,
   checkinRoutes,
+  devMailRoutes,
 ];
 for (const routes of [...ROUTES, openApiRoutes(ROUTES.flatMap((r) => r.operations))]) app.route("/", routes.app);
 

@@ -1,8 +1,10 @@
 import { app } from "./app";
 import { IN_FLIGHT_MS } from "./db/claims";
 import { createDb } from "./db/client";
+import { MAIL_QUEUE_NAME } from "./db/mail-queue";
 import { purgeExpired } from "./db/purge";
 import { WEBHOOK_QUEUE_NAME } from "./db/webhook-queue";
+import { consumeMail, sweepMail } from "./domain/mail/ticket-emails";
 import { resumeStaleRefunds } from "./domain/sales/refunds";
 import { consumeWebhooks } from "./domain/webhooks/consumer";
 import { SWEEP_CRON, sweepWebhooks } from "./domain/webhooks/sweep";
@@ -21,6 +23,8 @@ export { TierInventory } from "./objects/tier-inventory";
 const QUEUE_HANDLERS: Readonly<Record<string, (batch: MessageBatch<unknown>, env: Env) => Promise<void>>> = {
   // The webhooks' bodies are the API's own: the Order as GET /v1/orders/:orderId answers it.
   [WEBHOOK_QUEUE_NAME]: (batch, env) => consumeWebhooks(batch, env, { order: orderView }),
+  // The ticket e-mails: one pointer per e-mail, from the order.paid consumer and the resend route.
+  [MAIL_QUEUE_NAME]: (batch, env) => consumeMail(batch, env),
 };
 
 export default {
@@ -29,6 +33,7 @@ export default {
     const db = createDb(env.DB);
     if (controller.cron === SWEEP_CRON) {
       await sweepWebhooks(env, db, controller.scheduledTime);
+      await sweepMail(env, db, controller.scheduledTime);
       return;
     }
     await purgeExpired(db, controller.scheduledTime, {

@@ -185,7 +185,8 @@ export function openApiDocument(operations: readonly Operation[]) {
     tags: [
       {
         name: "pages",
-        description: "HTML and CSV for people: the door page, the buyer's tickets page and Stripe's return pages",
+        description:
+          "Pages for people: the shop, the buyer's tickets page, the dashboard, the door page and Stripe's return pages",
       },
     ],
     paths,

@@ -108,6 +108,9 @@ describe("every route answers as the OpenAPI document says", () => {
     // The buyer's tickets page: the link with the order token, and the one page for any other link.
     expect((await fetchText(`/tickets/${order.orderId}?t=${order.orderToken}`)).status).toBe(200);
     expect((await fetchText(`/tickets/${order.orderId}`)).status).toBe(404);
+    // The ticket e-mail, sent again; the simulator's list of what it kept (MAIL_MODE=simulator in tests).
+    expect((await api("POST", `/v1/orders/${order.orderId}/resend`, { token: order.orderToken })).status).toBe(202);
+    expect((await api("GET", "/dev/mail")).status).toBe(200);
     const refund = (body: Record<string, unknown>) =>
       api("POST", `/v1/orders/${order.orderId}/refunds`, { ...admin, body });
     const ticketIds = [(await api("GET", `/v1/orders/${order.orderId}`, admin)).body.tickets[0].id];
@@ -174,9 +177,19 @@ describe("every route answers as the OpenAPI document says", () => {
   it("health, the document itself, and the pages", async () => {
     expect((await api("GET", "/healthz")).status).toBe(200);
     expect((await api("GET", "/openapi.json")).status).toBe(200);
-    for (const page of ["/scan", "/checkout/complete?order=x", "/checkout/canceled"]) {
+    for (const page of ["/scan", "/dashboard", "/checkout/complete?order=x", "/checkout/canceled"]) {
       expect((await fetchText(page)).status).toBe(200);
     }
+    // The shop: an event's, and the one page for an id that names none.
+    const event = await createEvent([{ capacity: 5 }]);
+    expect((await fetchText(`/e/${event.id}`)).status).toBe(200);
+    expect((await fetchText(`/e/${unknown.evt}`)).status).toBe(404);
+    // The dashboard's QR of a text (a new scanner's token), for the organiser only.
+    const qr = await api("POST", "/dashboard/qr", { token: ADMIN_TOKEN, body: { text: "scntok_example" } });
+    expect(qr.status).toBe(200);
+    expect(qr.headers.get("Content-Type")).toBe("image/svg+xml");
+    expect((await api("POST", "/dashboard/qr", { body: { text: "x" } })).status).toBe(401);
+    expect((await api("POST", "/dashboard/qr", { token: ADMIN_TOKEN, body: { text: "" } })).status).toBe(400);
   });
 
   it("every success answer the document declares was sent and validated above", async () => {

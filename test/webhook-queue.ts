@@ -1,19 +1,23 @@
 /**
- * The webhook queue, driven by the test: what the service sends to `WEBHOOK_QUEUE` (the tier objects,
- * the Worker, the consumer itself) is recorded here instead of reaching Queues, and `drain()` hands
- * every task that is due to the Worker's own `queue` handler in batches as Queues would
- * (`createMessageBatch`, `getQueueResult`), putting retried ones back with their delay. Time is the
- * (fake) clock's: a test moves it with `advance(ms)`, so a 10-hour step costs nothing.
+ * The webhook and mail queues, driven by the test: what the service sends to `WEBHOOK_QUEUE` (the tier
+ * objects, the Worker, the consumer itself) and to `MAIL_QUEUE` (the ticket e-mails) is recorded here
+ * instead of reaching Queues, and `drain()` hands every task that is due to the Worker's own `queue`
+ * handler in batches as Queues would (one queue a batch, `createMessageBatch`, `getQueueResult`),
+ * putting retried ones back with their delay. Time is the (fake) clock's: a test moves it with
+ * `advance(ms)`, so a 10-hour step costs nothing.
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, vi } from "vitest";
+import { MAIL_QUEUE_NAME, type MailTask } from "../src/db/mail-queue";
 import { WEBHOOK_QUEUE_NAME, type WebhookTask } from "../src/db/webhook-queue";
 import worker from "../src/index";
 
 export interface QueuedTask {
   id: string;
-  body: WebhookTask;
+  /** Which queue it is on (its batch's `queue`). */
+  queue: string;
+  body: WebhookTask | MailTask;
   /** When Queues would deliver it (the fake clock's ms). */
   dueAt: number;
   /** Deliveries so far, plus this one (Queues' `message.attempts`). */
@@ -27,45 +31,53 @@ let counter = 0;
 
 export function useWebhookQueue() {
   let queued: QueuedTask[] = [];
-  /** Every task ever sent, in order (a test reads what was put on the queue, and when). */
+  /** Every task ever sent to the webhook queue, in order (a test reads what was put on it, and when). */
   const sent: { body: WebhookTask; delaySeconds: number; at: number }[] = [];
-  /** While set, a send fails (the queue is down): nothing is recorded. */
+  /** Every task ever sent to the mail queue, in order. */
+  const mailSent: { body: MailTask; delaySeconds: number; at: number }[] = [];
+  /** While set, a send fails (the queues are down): nothing is recorded. */
   let refusing = false;
 
-  const push = (body: WebhookTask, delaySeconds = 0) => {
+  const push = (queue: string, body: WebhookTask | MailTask, delaySeconds = 0) => {
     if (refusing) throw new Error("queue unavailable");
     const now = Date.now();
-    sent.push({ body, delaySeconds, at: now });
-    queued.push({ id: `qm_${++counter}`, body, dueAt: now + delaySeconds * 1000, attempts: 1, timestamp: now });
+    if (queue === MAIL_QUEUE_NAME) mailSent.push({ body: body as MailTask, delaySeconds, at: now });
+    else sent.push({ body: body as WebhookTask, delaySeconds, at: now });
+    queued.push({ id: `qm_${++counter}`, queue, body, dueAt: now + delaySeconds * 1000, attempts: 1, timestamp: now });
   };
 
   beforeEach(() => {
     queued = [];
     sent.length = 0;
+    mailSent.length = 0;
     refusing = false;
     const metadata = () => ({ metadata: { metrics: { backlogCount: queued.length, backlogBytes: 0 } } });
-    vi.spyOn(env.WEBHOOK_QUEUE, "send").mockImplementation(async (body, options) => {
-      push(body as WebhookTask, options?.delaySeconds);
-      return metadata();
-    });
-    vi.spyOn(env.WEBHOOK_QUEUE, "sendBatch").mockImplementation(async (messages, options) => {
-      if (refusing) throw new Error("queue unavailable");
-      for (const m of messages) push(m.body as WebhookTask, m.delaySeconds ?? options?.delaySeconds);
-      return metadata();
-    });
+    for (const [producer, name] of [
+      [env.WEBHOOK_QUEUE, WEBHOOK_QUEUE_NAME],
+      [env.MAIL_QUEUE, MAIL_QUEUE_NAME],
+    ] as const) {
+      vi.spyOn(producer, "send").mockImplementation(async (body, options) => {
+        push(name, body as WebhookTask | MailTask, options?.delaySeconds);
+        return metadata();
+      });
+      vi.spyOn(producer, "sendBatch").mockImplementation(async (messages, options) => {
+        if (refusing) throw new Error("queue unavailable");
+        for (const m of messages) push(name, m.body as WebhookTask | MailTask, m.delaySeconds ?? options?.delaySeconds);
+        return metadata();
+      });
+    }
   });
 
-  /** Runs one batch of due tasks through the Worker's `queue` handler; false when nothing was due. */
+  /** Runs one batch of due tasks (of one queue) through the Worker's `queue` handler; false when nothing was due. */
   async function runOnce(): Promise<boolean> {
     const now = Date.now();
-    const due = queued
-      .filter((q) => q.dueAt <= now)
-      .sort((a, b) => a.dueAt - b.dueAt)
-      .slice(0, BATCH_SIZE);
-    if (due.length === 0) return false;
+    const ready = queued.filter((q) => q.dueAt <= now).sort((a, b) => a.dueAt - b.dueAt);
+    const queue = ready[0]?.queue;
+    if (queue === undefined) return false;
+    const due = ready.filter((q) => q.queue === queue).slice(0, BATCH_SIZE);
     queued = queued.filter((q) => !due.includes(q));
-    const batch = createMessageBatch<WebhookTask>(
-      WEBHOOK_QUEUE_NAME,
+    const batch = createMessageBatch<WebhookTask | MailTask>(
+      queue,
       due.map((q) => ({ id: q.id, timestamp: q.timestamp, attempts: q.attempts, body: q.body })),
     );
     // getQueueResult reports which messages were retried, not their delays: note each one's here.
@@ -103,11 +115,12 @@ export function useWebhookQueue() {
     for (let round = 0; round < 1000; round++) {
       if (!(await runOnce())) return;
     }
-    throw new Error(`the webhook queue did not settle: ${JSON.stringify(queued.slice(0, 5))}`);
+    throw new Error(`the queues did not settle: ${JSON.stringify(queued.slice(0, 5))}`);
   }
 
   return {
     sent,
+    mailSent,
     /** Tasks waiting, with when each is due. */
     get waiting(): readonly QueuedTask[] {
       return queued;

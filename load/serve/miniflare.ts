@@ -62,6 +62,8 @@ export async function startMiniflare(
           { maxBatchSize: q.maxBatchSize, maxBatchTimeout: q.maxBatchTimeout, maxRetries: q.maxRetries },
         ]),
       ),
+      // Simulated by Miniflare (nothing leaves the machine); the bench's MAIL_MODE=simulator never calls it.
+      email: { send_email: config.sendEmail },
       ...(direct ? { unsafeDirectSockets: [{ host: HOST, port }] } : {}),
     }),
   );

@@ -20,7 +20,15 @@ export interface WorkerConfig {
   /** Queue producers (`[[queues.producers]]`) and the consumers of this Worker (`[[queues.consumers]]`). */
   queueProducers: { binding: string; queue: string }[];
   queueConsumers: { queue: string; maxBatchSize?: number; maxBatchTimeout?: number; maxRetries?: number }[];
+  /** E-mail sending bindings (`[[send_email]]`), with their restrictions; Miniflare simulates them locally. */
+  sendEmail: SendEmailBinding[];
 }
+
+/** As Miniflare takes it: a fixed destination, or an allowlist of them, not both. */
+export type SendEmailBinding = { name: string; allowed_sender_addresses?: string[] } & (
+  | { destination_address?: string; allowed_destination_addresses?: never }
+  | { allowed_destination_addresses?: string[]; destination_address?: never }
+);
 
 /** The fields of wrangler's parsed config this file reads. */
 interface WranglerConfig {
@@ -38,6 +46,13 @@ interface WranglerConfig {
     producers?: { binding: string; queue: string }[];
     consumers?: { queue: string; max_batch_size?: number; max_batch_timeout?: number; max_retries?: number }[];
   };
+  send_email?: {
+    name: string;
+    destination_address?: string;
+    allowed_destination_addresses?: string[];
+    allowed_sender_addresses?: string[];
+    remote?: boolean;
+  }[];
   [key: string]: unknown;
 }
 
@@ -50,7 +65,6 @@ const UNMAPPED_BINDINGS = [
   "hyperdrive",
   "vectorize",
   "analytics_engine_datasets",
-  "send_email",
 ];
 
 export async function readWorkerConfig(root: string): Promise<WorkerConfig> {
@@ -96,6 +110,18 @@ export async function readWorkerConfig(root: string): Promise<WorkerConfig> {
       maxBatchTimeout: q.max_batch_timeout,
       maxRetries: q.max_retries,
     })),
+    sendEmail: (c.send_email ?? []).map((b): SendEmailBinding => {
+      if (b.remote) throw new Error(`send_email ${b.name} is remote: the local servers send no real mail`);
+      const senders =
+        b.allowed_sender_addresses === undefined ? {} : { allowed_sender_addresses: b.allowed_sender_addresses };
+      if (b.destination_address !== undefined) {
+        return { name: b.name, ...senders, destination_address: b.destination_address };
+      }
+      if (b.allowed_destination_addresses !== undefined) {
+        return { name: b.name, ...senders, allowed_destination_addresses: b.allowed_destination_addresses };
+      }
+      return { name: b.name, ...senders };
+    }),
   };
 }
 
@@ -126,8 +152,16 @@ export function makeSecrets(config: WorkerConfig): Record<string, string> {
 /**
  * The `[vars]` the bench overrides on every server: Stripe is the in-process simulator (no network),
  * whose checkout pages would be served by the server itself at `url`; webhook endpoints on this machine
- * are allowed (the load suite's receiver).
+ * are allowed (the load suite's receiver); the ticket e-mails go to the mail simulator (kept in D1 for
+ * `GET /dev/mail`, nothing sent), their links to the server itself.
  */
 export function benchVars(url: string): Record<string, string> {
-  return { STRIPE_MODE: "simulator", SIMULATOR_ORIGIN: url, WEBHOOK_ALLOW_LOCAL: "true" };
+  return {
+    STRIPE_MODE: "simulator",
+    SIMULATOR_ORIGIN: url,
+    WEBHOOK_ALLOW_LOCAL: "true",
+    MAIL_MODE: "simulator",
+    MAIL_FROM: "tickets@boxoffice.localhost",
+    PUBLIC_ORIGIN: url,
+  };
 }

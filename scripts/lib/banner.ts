@@ -3,15 +3,31 @@ import type { DemoEvent, DropEvent } from "./demo-event.ts";
 /** Single-quotes for POSIX shells, so the printed commands can be pasted as they are. */
 const sh = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
+const opensAt = (drop: DropEvent) => (drop.queue ? new Date(drop.queue.opensAt).toLocaleTimeString() : "?");
+
+/** The shops of the demo events, first: where a person buys a ticket without writing a line. */
+function shopLines(baseUrl: string, event: DemoEvent, drop: DropEvent): string[] {
+  const shops: [string, string][] = [
+    ["Shop", `${baseUrl}/e/${event.id}  (${event.name})`],
+    [
+      "Drop shop",
+      `${baseUrl}/e/${drop.id}  (${drop.name}: the waiting page until its queue opens at ${opensAt(drop)})`,
+    ],
+    ["Dashboard", `${baseUrl}/dashboard  (the organiser's page: sign in with the admin token below)`],
+    ["Sent e-mail", `${baseUrl}/dev/mail  (the ticket e-mails, newest first: each links to its tickets page)`],
+  ];
+  const width = Math.max(...shops.map(([label]) => label.length)) + 2;
+  return shops.map(([label, url]) => `  ${label.padEnd(width)}${url}`);
+}
+
 function dropLines(baseUrl: string, drop: DropEvent): string[] {
   const join = `curl -s -X POST ${baseUrl}/v1/events/${drop.id}/queue -H 'Content-Type: application/json' -d '{}'`;
   const poll = `curl -s ${baseUrl}/v1/queue/<entry id> -H 'Authorization: Bearer <entry token>'`;
   const tier = drop.tiers[0]?.id ?? "<tier id>";
   const body = sh(JSON.stringify({ items: [{ tierId: tier, quantity: 2 }] }));
   const reserve = `curl -s -X POST ${baseUrl}/v1/events/${drop.id}/reservations -H 'Content-Type: application/json' -H 'Boxoffice-Admission: <pass>' -d ${body}`;
-  const opens = drop.queue ? new Date(drop.queue.opensAt).toLocaleTimeString() : "?";
   return [
-    `  Drop event  ${drop.id}  (${drop.name}: its queue opens at ${opens}, ${drop.queue?.admitPerMinute ?? "?"} buyers a minute)`,
+    `  Drop event  ${drop.id}  (${drop.name}: its queue opens at ${opensAt(drop)}, ${drop.queue?.admitPerMinute ?? "?"} buyers a minute)`,
     "  # join its queue (answers an entry with a token), then poll it until it is admitted",
     `  ${join}`,
     `  ${poll}`,
@@ -51,6 +67,8 @@ export function banner(baseUrl: string, adminToken: string, event: DemoEvent, dr
   return [
     "",
     `  boxoffice is running at ${baseUrl}`,
+    "",
+    ...shopLines(baseUrl, event, drop),
     "",
     ...facts.map(([label, value]) => `  ${label.padEnd(width)}${value}`),
     "",

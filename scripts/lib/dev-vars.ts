@@ -23,6 +23,10 @@ export const DEV_DEFAULTS: Readonly<Record<string, string>> = {
   // Webhook endpoints may also be http://127.0.0.1:<port> or http://localhost:<port>: a receiver on this
   // machine. Private addresses stay refused.
   WEBHOOK_ALLOW_LOCAL: "true",
+  // No mail leaves the machine: the ticket e-mails are kept for GET /dev/mail (the Worker's links point at
+  // this server: `npm start` passes PUBLIC_ORIGIN itself).
+  MAIL_MODE: "simulator",
+  MAIL_FROM: "tickets@boxoffice.localhost",
 };
 
 const HEADER = "# Local settings for `wrangler dev`, written by `npm start`. Edit freely; it is gitignored.\n";

@@ -460,6 +460,63 @@ export const webhookDeliveries = sqliteTable(
   ],
 );
 
+export const TICKET_EMAIL_STATUSES = ["pending", "sent", "failed"] as const;
+/** Why a ticket e-mail is sent: its order was paid, or someone asked for it again. */
+export const TICKET_EMAIL_REASONS = ["paid", "resend"] as const;
+
+/**
+ * The ticket e-mails (docs/api.md, "E-mail"): one row per message to send, under a deterministic id
+ * (`eml_<orderId>_paid` for the one a payment sends, so a payment reported twice is one e-mail), its
+ * attempts counted here and retried with backoff from the mail queue (src/domain/mail/). The message
+ * itself is not kept: it is composed from the order at each attempt, its link's token recomputed then.
+ */
+export const ticketEmails = sqliteTable(
+  "ticket_emails",
+  {
+    id: text("id").primaryKey(),
+    orderId: text("order_id").notNull(),
+    eventId: text("event_id").notNull(),
+    reason: text("reason", { enum: TICKET_EMAIL_REASONS }).notNull(),
+    recipient: text("recipient").notNull(),
+    /** Who asked for a resend (`organiser` or `buyer`); `system` for the one a payment sends. */
+    requestedBy: text("requested_by", { enum: ["organiser", "buyer", "system"] }).notNull(),
+    status: text("status", { enum: TICKET_EMAIL_STATUSES }).notNull(),
+    attempts: integer("attempts").notNull(),
+    lastError: text("last_error"),
+    /** When the next attempt is due (while pending); an attempt in flight holds it a lease ahead. */
+    nextAttemptAt: integer("next_attempt_at"),
+    /** The sender's id of the message sent (the binding's `messageId`, or the simulator's). */
+    messageId: text("message_id"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    sentAt: integer("sent_at"),
+  },
+  (t) => [
+    index("ticket_emails_order_idx").on(t.orderId, t.createdAt),
+    index("ticket_emails_due_idx").on(t.status, t.nextAttemptAt),
+  ],
+);
+
+/**
+ * What the mail simulator "sent" (MAIL_MODE=simulator only, `npm start` and the tests): each message as
+ * it would have left, for `GET /dev/mail`. Never written in live mode, where messages carry the buyer's
+ * link only to the buyer.
+ */
+export const simulatedMail = sqliteTable(
+  "simulated_mail",
+  {
+    /** The ticket e-mail's id: a message stored twice (a retried attempt) is kept once. */
+    id: text("id").primaryKey(),
+    recipient: text("recipient").notNull(),
+    sender: text("sender").notNull(),
+    subject: text("subject").notNull(),
+    text: text("text").notNull(),
+    html: text("html").notNull(),
+    sentAt: integer("sent_at").notNull(),
+  },
+  (t) => [index("simulated_mail_sent_idx").on(t.sentAt, t.id)],
+);
+
 export type EventRow = typeof events.$inferSelect;
 export type TierRow = typeof tiers.$inferSelect;
 export type ReservationRow = typeof reservations.$inferSelect;
@@ -472,3 +529,5 @@ export type RefundRow = typeof refunds.$inferSelect;
 export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
 export type WebhookMessageRow = typeof webhookMessages.$inferSelect;
 export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
+export type TicketEmailRow = typeof ticketEmails.$inferSelect;
+export type SimulatedMailRow = typeof simulatedMail.$inferSelect;

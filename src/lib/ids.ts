@@ -9,8 +9,21 @@ const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 /** 22 base62 characters hold 130.9 bits; we fill them from 17 random bytes. */
 const ID_CHARS = 22;
 
-/** `whe`: a webhook endpoint; `whd`: one message's delivery to one endpoint. */
-export type IdPrefix = "evt" | "tier" | "rsv" | "aud" | "ord" | "tkt" | "scn" | "chk" | "rfd" | "qen" | "whe" | "whd";
+/** `whe`: a webhook endpoint; `whd`: one message's delivery to one endpoint; `eml`: a ticket e-mail. */
+export type IdPrefix =
+  | "evt"
+  | "tier"
+  | "rsv"
+  | "aud"
+  | "ord"
+  | "tkt"
+  | "scn"
+  | "chk"
+  | "rfd"
+  | "qen"
+  | "whe"
+  | "whd"
+  | "eml";
 
 function base62(bytes: Uint8Array, length: number): string {
   let n = 0n;

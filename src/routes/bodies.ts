@@ -10,6 +10,8 @@ import {
   DELIVERY_STATUSES,
   ORDER_STATUSES,
   REFUND_STATUSES,
+  TICKET_EMAIL_REASONS,
+  TICKET_EMAIL_STATUSES,
   TICKET_STATUSES,
   WEBHOOK_TYPES,
   type WebhookType,
@@ -322,6 +324,33 @@ export const WebhookDelivery = z.strictObject({
 });
 
 export const WebhookDeliveryPage = z.strictObject({ deliveries: z.array(WebhookDelivery), nextCursor });
+
+/** One ticket e-mail (ours: the contract answers the resend `202` and says nothing of its body). */
+export const TicketEmail = z.strictObject({
+  id: z.string(),
+  orderId: z.string(),
+  to: z.string(),
+  reason: z.enum(TICKET_EMAIL_REASONS),
+  status: z.enum(TICKET_EMAIL_STATUSES),
+  attempts: count,
+  lastError: z.string().nullable(),
+  createdAt: iso,
+  sentAt: isoOrNull,
+});
+
+/** `GET /dev/mail` (simulator mode): the messages kept instead of sent, newest first. */
+export const DevMailList = z.strictObject({
+  messages: z.array(
+    z.strictObject({
+      id: z.string(),
+      to: z.string(),
+      subject: z.string(),
+      text: z.string(),
+      html: z.string(),
+      sentAt: iso,
+    }),
+  ),
+});
 
 const RefundFailedData = z.strictObject({
   orderId: z.string(),

@@ -1,3 +1,4 @@
+import { resendTicketEmail } from "../domain/mail/ticket-emails";
 import { authorizedOrder, checkout, ticketsOfOrder } from "../domain/sales/orders";
 import { authorizedReservation } from "../domain/sales/reservations";
 import { readBody, readParam } from "../lib/validate";
@@ -6,9 +7,9 @@ import { auditContext } from "../middleware/context";
 import { idempotency } from "../middleware/idempotency";
 import { idOf } from "../schemas/common";
 import { CheckoutInput } from "../schemas/orders";
-import { Checkout, Order } from "./bodies";
+import { Checkout, Order, TicketEmail } from "./bodies";
 import { operation, Routes } from "./operation";
-import { checkoutView, orderView } from "./views";
+import { checkoutView, orderView, ticketEmailView } from "./views";
 
 const open = operation({
   method: "post",
@@ -36,6 +37,18 @@ const read = operation({
   responses: { 200: { description: "The order", body: Order } },
 });
 
+const resend = operation({
+  method: "post",
+  path: "/v1/orders/:orderId/resend",
+  summary: "Send the ticket e-mail again, to the order's address",
+  auth: "order or organiser",
+  limit: "buyer",
+  params: { orderId: idOf("ord") },
+  idempotent: true,
+  responses: { 202: { description: "The e-mail, queued to be sent", body: TicketEmail } },
+  errors: ["ORDER_NOT_PAID"],
+});
+
 export const orderRoutes = new Routes()
   .on(open, idempotency(), async (c) => {
     const reservation = await authorizedReservation(c.get("db"), readParam(c, "id", open.params.id), bearerToken(c));
@@ -53,4 +66,13 @@ export const orderRoutes = new Routes()
       await isOrganiser(c, token),
     );
     return c.json(orderView(order, await ticketsOfOrder(c.get("db"), order.id)));
+  })
+  .on(resend, idempotency(), async (c) => {
+    const token = bearerToken(c);
+    const organiser = await isOrganiser(c, token);
+    const db = c.get("db");
+    const order = await authorizedOrder(db, readParam(c, "orderId", resend.params.orderId), token, organiser);
+    const seed = c.get("idempotencySeed");
+    const email = await resendTicketEmail(c.env, db, order, seed, organiser ? "organiser" : "buyer");
+    return c.json(ticketEmailView(email), 202);
   });

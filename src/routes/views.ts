@@ -9,6 +9,8 @@ import type {
   RefundRow,
   ReservationRow,
   ScannerRow,
+  SimulatedMailRow,
+  TicketEmailRow,
   TicketRow,
   TierRow,
   WebhookDeliveryRow,
@@ -22,6 +24,7 @@ import type {
   AuditEntry,
   Checkin,
   Checkout,
+  DevMailList,
   Event,
   Order,
   QueueEntry,
@@ -29,6 +32,7 @@ import type {
   Reservation,
   Scanner,
   Ticket,
+  TicketEmail,
   Tier,
   TierAttempts,
   WebhookDelivery,
@@ -234,4 +238,22 @@ export function webhookDeliveryView(d: WebhookDeliveryRow): z.output<typeof Webh
     createdAt: toIso(d.createdAt),
     deliveredAt: toIsoOrNull(d.deliveredAt),
   };
+}
+
+export function ticketEmailView(e: TicketEmailRow): z.output<typeof TicketEmail> {
+  return {
+    id: e.id,
+    orderId: e.orderId,
+    to: e.recipient,
+    reason: e.reason,
+    status: e.status,
+    attempts: e.attempts,
+    lastError: e.lastError,
+    createdAt: toIso(e.createdAt),
+    sentAt: toIsoOrNull(e.sentAt),
+  };
+}
+
+export function simulatedMailView(m: SimulatedMailRow): z.output<typeof DevMailList>["messages"][number] {
+  return { id: m.id, to: m.recipient, subject: m.subject, text: m.text, html: m.html, sentAt: toIso(m.sentAt) };
 }

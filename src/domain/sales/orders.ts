@@ -30,10 +30,18 @@ import { orderTickets } from "./tickets";
 /** How often a delivery looks again while another delivery fulfils the same order (about 6 s in all). */
 const BUSY_POLLS = 15;
 
+/**
+ * An order's token: derived from APP_SECRET and the order id, so a retried checkout answers the same one,
+ * and the ticket e-mail can give the buyer their link without the token being stored anywhere (D1 keeps
+ * only its hash). Under another APP_SECRET it comes out different: the e-mail checks it against the hash.
+ */
+export async function orderTokenFor(secret: string, orderId: string): Promise<string> {
+  return tokenFrom("ord", await hmac(secret, `order-token\n${orderId}`));
+}
+
 async function orderIdentity(env: Env, reservationId: string) {
   const id = idFrom("ord", await hmac(env.APP_SECRET, `order\n${reservationId}`));
-  const token = tokenFrom("ord", await hmac(env.APP_SECRET, `order-token\n${id}`));
-  return { id, token };
+  return { id, token: await orderTokenFor(env.APP_SECRET, id) };
 }
 
 export async function checkout(

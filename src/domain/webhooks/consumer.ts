@@ -8,17 +8,21 @@
 import { eq } from "drizzle-orm";
 import { createDb, type Db } from "../../db/client";
 import { type WebhookMessageRow, webhookMessages } from "../../db/schema";
+import type { OrderMessageData } from "../../db/webhook-messages";
 import type { WebhookTask } from "../../db/webhook-queue";
+import { orderPaidEmail } from "../mail/ticket-emails";
 import { runDelivery } from "./attempt";
 import { fanOut, type Renderers } from "./fan-out";
 import { faultDelay } from "./schedule";
 
 /**
- * What an `order.paid` message sets off besides its webhooks: the hook for the ticket e-mail. Called each
- * time such a message is processed (at least once per paid order, so what it does must be idempotent),
- * after its deliveries are queued.
+ * What an `order.paid` message sets off besides its webhooks: the ticket e-mail. Called each time such a
+ * message is processed (at least once per paid order), after its deliveries are queued: the e-mail's id
+ * derives from the order, so it is written and sent once (src/domain/mail/ticket-emails.ts).
  */
-export async function orderPaid(_env: Env, _db: Db, _message: WebhookMessageRow): Promise<void> {}
+export async function orderPaid(env: Env, db: Db, message: WebhookMessageRow): Promise<void> {
+  await orderPaidEmail(env, db, message.data as unknown as OrderMessageData);
+}
 
 /** A landed message: its deliveries, and what its type sets off. */
 export async function processMessage(env: Env, db: Db, messageId: string, render: Renderers): Promise<void> {

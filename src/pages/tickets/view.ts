@@ -6,6 +6,7 @@
  */
 import { html, raw } from "hono/html";
 import type { z } from "zod";
+import { eventStartText } from "../../lib/time";
 import type { Event, Order, Ticket } from "../../routes/bodies";
 import { qrSvg } from "./qr";
 
@@ -62,14 +63,7 @@ ${refreshSeconds ? html`<meta http-equiv="refresh" content="${refreshSeconds}">`
 }
 
 /** The event's start in its own time zone, as a person reads it. */
-function startTime(event: EventBody): string {
-  const when = new Intl.DateTimeFormat("en-GB", {
-    dateStyle: "full",
-    timeStyle: "short",
-    timeZone: event.timezone,
-  }).format(new Date(event.startsAt));
-  return `${when} (${event.timezone})`;
-}
+const startTime = (event: EventBody): string => eventStartText(event.startsAt, event.timezone);
 
 function ticketItem(ticket: TicketBody, index: number, count: number, tierName: string) {
   const label = `Ticket ${index + 1} of ${count}`;
