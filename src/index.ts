@@ -32,8 +32,13 @@ export default {
   async scheduled(controller, env) {
     const db = createDb(env.DB);
     if (controller.cron === SWEEP_CRON) {
-      await sweepWebhooks(env, db, controller.scheduledTime);
-      await sweepMail(env, db, controller.scheduledTime);
+      // Each sweep on its own: one failing must not keep the other from running.
+      const swept = await Promise.allSettled([
+        sweepWebhooks(env, db, controller.scheduledTime),
+        sweepMail(env, db, controller.scheduledTime),
+      ]);
+      const failed = swept.filter((s) => s.status === "rejected").map((s) => String(s.reason));
+      if (failed.length > 0) throw new Error(`sweep failed: ${failed.join("; ")}`);
       return;
     }
     await purgeExpired(db, controller.scheduledTime, {

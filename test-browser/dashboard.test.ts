@@ -182,9 +182,17 @@ describe("the organiser dashboard", () => {
       await page.fill("#sc-gate", "North");
       await page.click("#scanner-form button[type=submit]");
       const token = await waitForText(page, "#scanner-token", /^scntok_/);
-      // Its QR code, drawn in the page, reads back (as a camera would) as exactly the token.
+      // Its QR code reads back (as a camera would) as the door page's link, the token in its fragment; the
+      // link opens /scan signed in as this scanner, and the fragment is cleared from the address.
       const png = PNG.sync.read(await page.locator("#scanner-qr img").screenshot());
-      expect(jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data).toBe(token);
+      const link = jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data;
+      expect(link).toBe(`${new URL(page.url()).origin}/scan#token=${token}`);
+      const door = await page.context().newPage();
+      await door.goto(link as string);
+      await door.waitForSelector("#scanner:not([hidden])");
+      expect(new URL(door.url()).hash).toBe("");
+      expect(await door.evaluate(() => localStorage.getItem("boxoffice.scanner.token"))).toBe(token);
+      await door.close();
       const list = () =>
         fetch(`${worker.url}/v1/events/${eventId}/checkin-list`, { headers: { Authorization: `Bearer ${token}` } });
       expect((await list()).status).toBe(200);

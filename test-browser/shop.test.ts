@@ -167,6 +167,34 @@ describe("the shop page", () => {
     });
   });
 
+  it("takes a buyer who reloads while checkout is opening (its answer lost) on to the same payment page", async () => {
+    const event = await newEvent("Lost answer night", [{ name: "Standing", price: 1200, capacity: 4 }]);
+    const tier = tierOf(event);
+    await withBuyers(browser, ["10.7.0.2"], async (page) => {
+      await openShop(page, event.id);
+      await waitForText(page, `#left-${tier.id}`, /^4 left$/);
+      await page.selectOption(`#qty-${tier.id}`, "1");
+      await reserve(page);
+      // Checkout reaches the service, but its answer never reaches the page.
+      await page.route("**/checkout", async (route) => {
+        await route.fetch();
+        await route.abort();
+      });
+      await page.fill("#email", "ada@example.com");
+      await page.click("#pay");
+      await waitForText(page, "#notice", /./);
+      await page.unroute("**/checkout");
+      await page.reload();
+      await page.waitForURL(/\/_simulator\/checkout\//);
+      await payOnSimulator(page);
+      await page.waitForURL(/\/tickets\//);
+    });
+    const orders = await worker.api<{ orders: unknown[] }>("GET", `/v1/events/${event.id}/orders`, undefined, {
+      token: worker.adminToken,
+    });
+    expect(orders.orders).toHaveLength(1);
+  });
+
   it("gives a seat two buyers pick at once to one of them; the other is told it is taken and sees it go", async () => {
     const event = await newEvent("Seated night", [{ name: "Balcony", price: 4000, seats: ["A1", "A2", "B1", "B2"] }]);
     const tier = tierOf(event);

@@ -170,7 +170,7 @@ describe("request rates per client", () => {
     const client = newClient();
     const statuses: number[] = [];
     while (statuses.length < 200 && statuses.at(-1) !== 429) {
-      statuses.push((await api("GET", `/v1/events/${event.id}/availability`, { headers: from(client) })).status);
+      statuses.push((await api("GET", `/v1/events/${event.id}`, { headers: from(client) })).status);
     }
     // The limiter counts in fixed 10-second windows: never refused before the 51st request.
     expect(statuses.indexOf(429)).toBeGreaterThanOrEqual(50);
@@ -181,6 +181,15 @@ describe("request rates per client", () => {
     expect(refused.body).toMatchObject({ code: "RATE_LIMITED", reason: "requests" });
     expect(refused.headers.get("Retry-After")).toBe("10");
     expect((await availability(event.id))[0]?.available).toBe(200);
+  });
+
+  it("count polled reads (availability) apart: a buyer's open tabs polling do not use up what reserving needs", async () => {
+    const { event, tierId } = await oneTier();
+    const client = newClient();
+    for (let i = 0; i < 60; i++) {
+      expect((await api("GET", `/v1/events/${event.id}/availability`, { headers: from(client) })).status).toBe(200);
+    }
+    expect((await reserve(event.id, [{ tierId, quantity: 1 }], {}, from(client))).status).toBe(201);
   });
 
   it("do not apply to the organiser, on organiser routes or on the routes it shares with buyers", async () => {

@@ -9,7 +9,8 @@ import { ApiError } from "../lib/errors";
 import { secretsEqual } from "../lib/ids";
 import { bearerToken } from "./auth";
 
-export type RateLimitKind = "buyer" | "scanner";
+/** `polling`: the buyer's reads that pages poll (availability, a queue entry), an allowance of their own. */
+export type RateLimitKind = "buyer" | "polling" | "scanner";
 
 /** The period of both limiters in wrangler.toml, in seconds: the longest a refused client waits. */
 const PERIOD_SECONDS = 10;
@@ -52,7 +53,11 @@ async function isOrganiser(c: Context<{ Bindings: Env }>): Promise<boolean> {
 export function rateLimit(kind: RateLimitKind): MiddlewareHandler<{ Bindings: Env }> {
   return async function rateLimitMiddleware(c, next) {
     if (await isOrganiser(c)) return next();
-    const limiter = kind === "buyer" ? c.env.BUYER_RATE_LIMIT : c.env.SCANNER_RATE_LIMIT;
+    const limiter = {
+      buyer: c.env.BUYER_RATE_LIMIT,
+      polling: c.env.POLL_RATE_LIMIT,
+      scanner: c.env.SCANNER_RATE_LIMIT,
+    }[kind];
     const { success } = await limiter.limit({ key: clientOf(c) });
     if (!success) {
       throw new ApiError(

@@ -12,7 +12,7 @@ const read = operation({
   path: "/v1/events/:eventId/availability",
   summary: "Live availability per tier (and seat), at most AVAILABILITY_MAX_AGE_MS old",
   auth: "none",
-  limit: "buyer",
+  limit: "polling",
   params: { eventId: idOf("evt") },
   responses: {
     200: { description: "Each tier's availability, with its ETag", body: Availability },

@@ -28,7 +28,7 @@ const poll = operation({
   path: "/v1/queue/:entryId",
   summary: "A queue entry: its place, and its admission pass once admitted",
   auth: "queue entry",
-  limit: "buyer",
+  limit: "polling",
   params: { entryId: idOf("qen") },
   responses: { 200: { description: "The entry", body: QueueEntry } },
 });

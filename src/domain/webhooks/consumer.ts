@@ -12,7 +12,7 @@ import type { OrderMessageData } from "../../db/webhook-messages";
 import type { WebhookTask } from "../../db/webhook-queue";
 import { orderPaidEmail } from "../mail/ticket-emails";
 import { runDelivery } from "./attempt";
-import { fanOut, type Renderers } from "./fan-out";
+import { fanOut, markFannedOut, type Renderers } from "./fan-out";
 import { faultDelay } from "./schedule";
 
 /**
@@ -31,6 +31,7 @@ export async function processMessage(env: Env, db: Db, messageId: string, render
   if (!message) return;
   await fanOut(env, db, message, render);
   if (message.type === "order.paid") await orderPaid(env, db, message);
+  await markFannedOut(db, message, Date.now());
 }
 
 /** The `delaySeconds` to retry the task after, or null when it is done. */

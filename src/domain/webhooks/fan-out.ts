@@ -128,6 +128,13 @@ export async function fanOut(env: Env, db: Db, message: WebhookMessageRow, rende
     env.WEBHOOK_QUEUE,
     waiting.map((d) => ({ kind: "delivery", id: d.id, chain: d.chain })),
   );
+}
+
+/**
+ * Marks the message done with, once everything it sets off is written (its deliveries queued, and for
+ * `order.paid` the ticket e-mail): until then the sweep sends it through again.
+ */
+export async function markFannedOut(db: Db, message: WebhookMessageRow, now: number): Promise<void> {
   await db
     .update(webhookMessages)
     .set({ fannedOutAt: now })

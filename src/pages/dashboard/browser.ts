@@ -733,7 +733,8 @@ export function dashboardMain(): void {
       return;
     }
     $("scanner-token").textContent = answer.body.token;
-    const qr = await qrImage(answer.body.token);
+    // The QR opens the door page signed in as this scanner (the token in the fragment, which stays on the phone).
+    const qr = await qrImage(`${location.origin}/scan#token=${encodeURIComponent(answer.body.token)}`);
     $("scanner-qr").replaceChildren(...(qr ? [qr] : []));
     $("scanner-new").hidden = false;
     say("scanner-message", `Created ${answer.body.name}`, "ok");

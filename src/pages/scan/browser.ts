@@ -159,7 +159,13 @@ export function scanPageMain(): void {
     if (mine === latest) render(res.status, body);
   }
 
-  // The token: asked once, kept on this device until "Forget token".
+  // The token: asked once, kept on this device until "Forget token". The dashboard's QR of a new scanner
+  // opens this page as /scan#token=<token>: taken from the fragment (never sent to a server) and cleared.
+  const fromLink = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (fromLink) {
+    localStorage.setItem(TOKEN_KEY, fromLink);
+    history.replaceState(null, "", location.pathname + location.search);
+  }
   function screen(): void {
     const token = localStorage.getItem(TOKEN_KEY);
     $("setup").hidden = Boolean(token);

@@ -44,6 +44,8 @@ interface Purchase {
   orderId?: string;
   orderToken?: string;
   checkoutUrl?: string;
+  /** Kept before checkout is asked for: a reload before its answer asks again (the same order comes back). */
+  buyer?: { email: string; name: string };
 }
 
 /** An answer of the API: its body when it succeeded (null for a 304), else its problem. */
@@ -465,6 +467,8 @@ export function shopMain(
     const email = ($("email") as HTMLInputElement).value.trim();
     const name = ($("name") as HTMLInputElement).value.trim();
     const back = (what: string) => `${location.origin}/e/${event.id}?${what}=${encodeURIComponent(p.reservation.id)}`;
+    purchase = { ...p, buyer: { email, name } };
+    store(PURCHASE_KEY, purchase);
     let a: Answer<CheckoutAnswer>;
     try {
       a = await call<CheckoutAnswer>("POST", `/v1/reservations/${p.reservation.id}/checkout`, {
@@ -553,6 +557,14 @@ export function shopMain(
           ? "You left the payment page: nothing was paid. Your tickets stay held until the time runs out."
           : "You have started paying for these tickets.",
       );
+      return;
+    }
+    if (r.status === "checkout" && !p.checkoutUrl && p.buyer) {
+      // Reloaded while checkout was being opened: ask again, which answers the same order and payment page.
+      purchase = { ...p, reservation: r };
+      ($("email") as HTMLInputElement).value = p.buyer.email;
+      ($("name") as HTMLInputElement).value = p.buyer.name;
+      await checkout();
       return;
     }
     if (r.status === "completed" && p.orderId && p.orderToken) {
