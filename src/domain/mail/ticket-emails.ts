@@ -133,6 +133,8 @@ export async function resendTicketEmail(
         and(
           eq(ticketEmails.orderId, order.id),
           eq(ticketEmails.reason, "resend"),
+          // The buyer's own: the organiser's resends take nothing of the buyer's allowance.
+          eq(ticketEmails.requestedBy, "buyer"),
           gt(ticketEmails.createdAt, now - HOUR_MS),
           sql`${ticketEmails.id} <> ${id}`,
         ),
