@@ -22,6 +22,7 @@ import { type OrderRow, orders, type TicketEmailRow, ticketEmails } from "../../
 import type { OrderMessageData } from "../../db/webhook-messages";
 import { ApiError } from "../../lib/errors";
 import { idFrom, sha256Hex } from "../../lib/ids";
+import { faultDelay, queueDelay } from "../../lib/queue-delays";
 import { toIso } from "../../lib/time";
 import { eventTiers, findEvent } from "../catalog/events";
 import { orderTokenFor, ticketsOfOrder } from "../sales/orders";
@@ -41,8 +42,6 @@ const EARLY_MS = 1_000;
 /** A pending e-mail this far past its next attempt has lost its queue message: the sweep queues it again. */
 export const OVERDUE_AFTER_MS = 5 * 60_000;
 const MAX_PER_SWEEP = 500;
-/** The longest `delaySeconds` Queues takes for one message. */
-const MAX_QUEUE_DELAY_S = 43_200;
 /** Resends a buyer may ask for one order within an hour (the organiser is not limited). */
 export const BUYER_RESENDS_PER_HOUR = 5;
 const HOUR_MS = 60 * 60_000;
@@ -59,10 +58,6 @@ export function resendEmailId(orderId: string, seed: Uint8Array | null): string 
   const bytes = seed ?? crypto.getRandomValues(new Uint8Array(17));
   return `eml_${orderId}_resend-${idFrom("eml", bytes).slice("eml_".length)}`;
 }
-
-const queueDelay = (ms: number) => Math.min(MAX_QUEUE_DELAY_S, Math.max(0, Math.ceil(ms / 1000)));
-/** How long a queue message waits after a fault (D1 down): 5 s doubling, at most 5 min. */
-const faultDelay = (queueAttempts: number) => Math.min(300, 5 * 2 ** Math.max(0, queueAttempts - 1));
 
 /**
  * Writes the e-mail (once, by its id) and puts it on the mail queue while it has not been attempted yet

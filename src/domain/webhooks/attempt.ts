@@ -20,8 +20,9 @@ import {
   webhookEndpoints,
   webhookMessages,
 } from "../../db/schema";
+import { queueDelay } from "../../lib/queue-delays";
 import { disableStatements, endpointSecret } from "./endpoints";
-import { ATTEMPT_LEASE_MS, DISABLE_AFTER_MS, EARLY_MS, queueDelay, retryDelayAfter } from "./schedule";
+import { ATTEMPT_LEASE_MS, DISABLE_AFTER_MS, EARLY_MS, retryDelayAfter } from "./schedule";
 import { type AttemptResult, post } from "./send";
 
 /**

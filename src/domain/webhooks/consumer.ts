@@ -10,10 +10,10 @@ import { createDb, type Db } from "../../db/client";
 import { type WebhookMessageRow, webhookMessages } from "../../db/schema";
 import type { OrderMessageData } from "../../db/webhook-messages";
 import type { WebhookTask } from "../../db/webhook-queue";
+import { faultDelay } from "../../lib/queue-delays";
 import { orderPaidEmail } from "../mail/ticket-emails";
 import { runDelivery } from "./attempt";
 import { fanOut, markFannedOut, type Renderers } from "./fan-out";
-import { faultDelay } from "./schedule";
 
 /**
  * What an `order.paid` message sets off besides its webhooks: the ticket e-mail. Called each time such a

@@ -11,9 +11,6 @@ export const RETRY_DELAYS_S: readonly number[] = [5, 300, 1_800, 7_200, 18_000, 
 /** The first attempt and one per step of the schedule; a delivery whose last one fails is failed. */
 export const MAX_ATTEMPTS = RETRY_DELAYS_S.length + 1;
 
-/** The longest `delaySeconds` Queues takes for one message. */
-export const MAX_QUEUE_DELAY_S = 43_200;
-
 /** An attempt is delivered if the endpoint answers 2xx within this. */
 export const ATTEMPT_TIMEOUT_MS = 15_000;
 
@@ -33,9 +30,3 @@ export const EARLY_MS = 1_000;
 export function retryDelayAfter(attempts: number): number | null {
   return attempts >= MAX_ATTEMPTS ? null : (RETRY_DELAYS_S[attempts - 1] ?? null);
 }
-
-/** The `delaySeconds` of a queue message that should wake in `ms`: at most one queue delay (then a hop). */
-export const queueDelay = (ms: number) => Math.min(MAX_QUEUE_DELAY_S, Math.max(0, Math.ceil(ms / 1000)));
-
-/** How long a queue message waits after a fault (D1 down, a message not landed yet): 5 s doubling, at most 5 min. */
-export const faultDelay = (queueAttempts: number) => Math.min(300, 5 * 2 ** Math.max(0, queueAttempts - 1));

@@ -14,7 +14,7 @@ import { qrSvg } from "../tickets/qr";
 
 const QrInput = z.strictObject({ text: z.string().min(1).max(512) });
 
-import { newNonce } from "../nonce";
+import { newNonce, scriptPagePolicy } from "../nonce";
 import { dashboardMain } from "./browser";
 
 const STYLE = `
@@ -162,18 +162,6 @@ const page = (nonce: string) => `<!doctype html><html lang="en"><head><meta char
 </div></main>
 <script type="module" nonce="${nonce}">${SCRIPT}</script></body></html>`;
 
-const policy = (nonce: string) =>
-  [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    `style-src 'nonce-${nonce}'`,
-    "connect-src 'self'",
-    "img-src 'self' data:",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join("; ");
-
 const dashboard = operation({
   method: "get",
   path: "/dashboard",
@@ -202,7 +190,7 @@ export const dashboardPage = new Routes()
     const nonce = newNonce();
     return c.body(page(nonce), 200, {
       "Content-Type": "text/html; charset=utf-8",
-      "Content-Security-Policy": policy(nonce),
+      "Content-Security-Policy": scriptPagePolicy(nonce),
       "Cache-Control": "no-store",
       "X-Content-Type-Options": "nosniff",
       "Referrer-Policy": "no-referrer",

@@ -6,7 +6,7 @@
  */
 
 import { operation, Routes } from "../../routes/operation";
-import { newNonce } from "../nonce";
+import { newNonce, scriptPagePolicy } from "../nonce";
 import { scanPageMain } from "./browser";
 
 const STYLE = `
@@ -91,19 +91,6 @@ const page = (nonce: string) => `<!doctype html><html lang="en"><head><meta char
 </section></main>
 <script type="module" nonce="${nonce}">${SCRIPT}</script></body></html>`;
 
-const policy = (nonce: string) =>
-  [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    `style-src 'nonce-${nonce}'`,
-    "connect-src 'self'",
-    "img-src 'self' data: blob:",
-    "media-src 'self' blob:",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join("; ");
-
 const door = operation({
   method: "get",
   path: "/scan",
@@ -117,7 +104,7 @@ export const scanPage = new Routes().on(door, (c) => {
   const nonce = newNonce();
   return c.body(page(nonce), 200, {
     "Content-Type": "text/html; charset=utf-8",
-    "Content-Security-Policy": policy(nonce),
+    "Content-Security-Policy": scriptPagePolicy(nonce, { img: "'self' data: blob:", media: "'self' blob:" }),
     // The page carries no secret, but a stale copy would keep old behaviour at the door.
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",

@@ -10,7 +10,7 @@ import { ApiError } from "../../lib/errors";
 import { operation, Routes } from "../../routes/operation";
 import { eventView } from "../../routes/views";
 import { idOf } from "../../schemas/common";
-import { newNonce } from "../nonce";
+import { newNonce, scriptPagePolicy } from "../nonce";
 import { noShopPage, shopPage } from "./view";
 
 const params = { eventId: idOf("evt") };
@@ -34,16 +34,7 @@ const shop = operation({
  * leaves the page by navigation (to Stripe's page or the simulator's), which the policy does not limit.
  */
 const headers = (nonce: string) => ({
-  "Content-Security-Policy": [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    `style-src 'nonce-${nonce}'`,
-    "connect-src 'self'",
-    "img-src 'self' data:",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join("; "),
+  "Content-Security-Policy": scriptPagePolicy(nonce),
   // Availability is live and the page carries the event as it was: a kept copy would show stale tiers.
   "Cache-Control": "no-store",
   "Referrer-Policy": "no-referrer",
