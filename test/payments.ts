@@ -3,7 +3,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, vi } from "vitest";
 import { type FakeSession, installFakeStripe, stripeEvent } from "./fake-stripe";
-import { api, reserve } from "./helpers";
+import { api, createEvent, reserve } from "./helpers";
 
 export type FakeStripe = ReturnType<typeof installFakeStripe>;
 
@@ -46,16 +46,37 @@ export function useFakeStripe(): FakeStripe {
 export async function checkedOutOrder(
   stripe: FakeStripe,
   eventId: string,
-  items: { tierId: string; quantity: number }[],
+  items: ({ tierId: string; quantity: number } | { tierId: string; seats: string[] })[],
+  email = "buyer@example.com",
 ) {
   const reservation = (await reserve(eventId, items)).body;
-  const order = (
-    await api("POST", `/v1/reservations/${reservation.id}/checkout`, {
-      token: reservation.token,
-      body: { email: "buyer@example.com" },
-    })
-  ).body;
+  const opened = await api("POST", `/v1/reservations/${reservation.id}/checkout`, {
+    token: reservation.token,
+    body: { email },
+  });
+  if (opened.status !== 201) throw new Error(`checkout: ${opened.status} ${JSON.stringify(opened.body)}`);
+  const order = opened.body;
   return { reservation, order, session: stripe.session(order.stripeSessionId) };
+}
+
+/**
+ * An event of a standing tier (10 at 25.00) and a balcony (seats A1, A2 at 40.00), in Paris, checked out for
+ * two standing tickets and seat A2: what the tickets page and the ticket e-mail show.
+ */
+export async function standingAndSeatA2(stripe: FakeStripe, name: string, email?: string) {
+  const event = await createEvent(
+    [
+      { name: "Standing", capacity: 10, price: 2500 },
+      { name: "Balcony", seats: ["A1", "A2"], price: 4000 },
+    ],
+    { name, startsAt: "2027-06-01T19:30:00.000Z", timezone: "Europe/Paris" },
+  );
+  const [standing, balcony] = event.tiers.map((t) => t.id) as [string, string];
+  const items = [
+    { tierId: standing, quantity: 2 },
+    { tierId: balcony, seats: ["A2"] },
+  ];
+  return { event, ...(await checkedOutOrder(stripe, event.id, items, email)) };
 }
 
 /** The holds lapse: the clock passes their expiry and each tier's alarm runs. */

@@ -14,7 +14,7 @@ import { SWEEP_CRON } from "../src/domain/webhooks/sweep";
 import worker from "../src/index";
 import { deliver } from "./fake-stripe";
 import { ADMIN_TOKEN, api, auditActions, createEvent, reserve } from "./helpers";
-import { completedEvent, useFakeStripe } from "./payments";
+import { completedEvent, standingAndSeatA2, useFakeStripe } from "./payments";
 import { useWebhookQueue } from "./webhook-queue";
 import { count } from "./webhooks";
 
@@ -43,33 +43,8 @@ async function mailTo(to: string): Promise<Mail[]> {
 /** Two standing tickets and seat A2, checked out by a buyer of the test's own; not paid yet. */
 async function checkedOut() {
   const email = `buyer-${++buyers}@example.com`;
-  const event = await createEvent(
-    [
-      { name: "Standing", capacity: 10, price: 2500 },
-      { name: "Balcony", seats: ["A1", "A2"], price: 4000 },
-    ],
-    { name: "Night of the <mail> & more", startsAt: "2027-06-01T19:30:00.000Z", timezone: "Europe/Paris" },
-  );
-  const [standing, balcony] = event.tiers.map((t) => t.id) as [string, string];
-  const reservation = (
-    await reserve(event.id, [
-      { tierId: standing, quantity: 2 },
-      { tierId: balcony, seats: ["A2"] },
-    ])
-  ).body;
-  const opened = await api("POST", `/v1/reservations/${reservation.id}/checkout`, {
-    token: reservation.token,
-    body: { email },
-  });
-  expect(opened.status).toBe(201);
-  return {
-    event,
-    email,
-    reservation,
-    orderId: opened.body.orderId as string,
-    token: opened.body.orderToken as string,
-    session: stripe.session(opened.body.stripeSessionId),
-  };
+  const { event, reservation, order, session } = await standingAndSeatA2(stripe, "Night of the <mail> & more", email);
+  return { event, email, reservation, orderId: order.orderId as string, token: order.orderToken as string, session };
 }
 
 /** A paid order: Stripe's webhook delivered, nothing run on the queues yet. */

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { newScanner, scan } from "./door";
 import { deliver } from "./fake-stripe";
 import { ADMIN_TOKEN, api, createEvent, reserve } from "./helpers";
-import { completedEvent, useFakeStripe } from "./payments";
+import { completedEvent, standingAndSeatA2, useFakeStripe } from "./payments";
 
 const stripe = useFakeStripe();
 
@@ -25,29 +25,16 @@ const withoutNonce = (page: string) => page.replaceAll(/nonce="[^"]*"/g, 'nonce=
 
 /** Two general-admission tickets and seat A2, paid through (fake) Stripe. */
 async function paidOrder() {
-  const event = await createEvent(
-    [
-      { name: "Standing", capacity: 10, price: 2500 },
-      { name: "Balcony", seats: ["A1", "A2"], price: 4000 },
-    ],
-    { name: "Night of the page", startsAt: "2027-06-01T19:30:00.000Z", timezone: "Europe/Paris" },
-  );
-  const [standing, balcony] = event.tiers.map((t) => t.id) as [string, string];
-  const reservation = (
-    await reserve(event.id, [
-      { tierId: standing, quantity: 2 },
-      { tierId: balcony, seats: ["A2"] },
-    ])
-  ).body;
-  const opened = await api("POST", `/v1/reservations/${reservation.id}/checkout`, {
-    token: reservation.token,
-    body: { email: "ada@example.com" },
-  });
-  expect(opened.status).toBe(201);
-  expect((await deliver(completedEvent(stripe.session(opened.body.stripeSessionId)))).status).toBe(200);
-  const order = (await api("GET", `/v1/orders/${opened.body.orderId}`, { token: opened.body.orderToken })).body;
+  const {
+    event,
+    reservation,
+    order: opened,
+    session,
+  } = await standingAndSeatA2(stripe, "Night of the page", "ada@example.com");
+  expect((await deliver(completedEvent(session))).status).toBe(200);
+  const order = (await api("GET", `/v1/orders/${opened.orderId}`, { token: opened.orderToken })).body;
   expect(order.status).toBe("paid");
-  return { event, reservation, orderId: order.id as string, token: opened.body.orderToken as string, order };
+  return { event, reservation, orderId: order.id as string, token: opened.orderToken as string, order };
 }
 
 describe("the tickets page", () => {
