@@ -4,6 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
+import { auditRow } from "../src/db/audit";
 import { type OutboxMessage, projectionStatements } from "../src/db/projections";
 import { NEVER_SCANNED } from "../src/domain/sales/tickets";
 import { createEvent } from "./helpers";
@@ -34,4 +35,63 @@ it("a ticket inserted then voided in one outbox batch ends void", async () => {
   await env.DB.batch(projectionStatements(env.DB, messages));
   const row = await env.DB.prepare("SELECT status FROM tickets WHERE id = ?").bind(id).first<{ status: string }>();
   expect(row?.status).toBe("void");
+});
+
+it("a batch that alternates tables lands whole, a newer version winning whatever its place, in one statement a table", async () => {
+  const event = await createEvent([{ capacity: 5 }]);
+  const tierId = event.tiers[0]?.id as string;
+  const now = Date.now();
+  const reservation = (n: number, version: number): OutboxMessage => ({
+    kind: "reservation",
+    row: {
+      id: `rsv_ProjectionBatch${String(n).padStart(8, "0")}`,
+      eventId: event.id,
+      leadTierId: tierId,
+      sessionId: null,
+      tokenHash: `hash-${n}`,
+      status: version === 1 ? "active" : "released",
+      items: [{ tierId, quantity: 1, seats: ["A1"] }],
+      expiresAt: now + 60_000,
+      extensionsUsed: 0,
+      maxExtensions: 2,
+      extensionSeconds: 300,
+      version,
+      createdAt: now,
+      updatedAt: now + version,
+    },
+  });
+  const audit = (n: number): OutboxMessage => ({
+    kind: "audit",
+    row: auditRow(
+      { requestId: "req_projection", actor: { type: "buyer" }, ip: null, userAgent: null },
+      {
+        id: `aud_ProjectionBatch${n}`,
+        eventId: event.id,
+        at: now,
+        action: "reservation.created",
+        subject: { type: "reservation", id: `rsv_${n}` },
+        data: { n },
+      },
+    ),
+  });
+  // 40 holds, each its row then its audit entry; reservation 0's release (version 2) comes before its
+  // creation (version 1) in the batch, as a retry can send them.
+  const messages: OutboxMessage[] = [reservation(0, 2)];
+  for (let n = 0; n < 40; n++) messages.push(reservation(n, 1), audit(n));
+  const statements = projectionStatements(env.DB, messages);
+  expect(statements).toHaveLength(2);
+  await env.DB.batch(statements);
+  const rows = await env.DB.prepare(
+    "SELECT id, status, version, items FROM reservations WHERE event_id = ? ORDER BY id",
+  )
+    .bind(event.id)
+    .all<{ id: string; status: string; version: number; items: string }>();
+  expect(rows.results).toHaveLength(40);
+  expect(rows.results[0]).toMatchObject({ status: "released", version: 2 });
+  expect(rows.results.slice(1).every((r) => r.status === "active" && r.version === 1)).toBe(true);
+  expect(JSON.parse(rows.results[1]?.items as string)).toEqual([{ tierId, quantity: 1, seats: ["A1"] }]);
+  const audits = await env.DB.prepare(
+    "SELECT COUNT(*) AS n FROM audit_log WHERE id LIKE 'aud_ProjectionBatch%'",
+  ).first<{ n: number }>();
+  expect(audits?.n).toBe(40);
 });

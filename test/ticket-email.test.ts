@@ -331,6 +331,51 @@ describe("a failed send", () => {
     expect(row?.last_error).toContain("APP_SECRET changed");
     expect(await mailTo(email)).toEqual([]);
   });
+
+  it("uses up no attempt while its order cannot be read or composed: the queue retries, then it is sent", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const { event, email, orderId } = await paidOrder();
+    const db = createDb(env.DB);
+    const state = () =>
+      env.DB.prepare("SELECT status, attempts, next_attempt_at AS at FROM ticket_emails WHERE id = ?")
+        .bind(paidEmailId(orderId))
+        .first<{ status: string; attempts: number; at: number }>();
+    // Written but not run yet, for an order D1 does not have (yet).
+    await env.DB.prepare(
+      `INSERT INTO ticket_emails (id, order_id, event_id, reason, recipient, requested_by, status, attempts,
+         next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, 'paid', ?, 'system', 'pending', 0, 0, 0, 0)`,
+    )
+      .bind(paidEmailId("ord_not_yet"), "ord_not_yet", event.id, email)
+      .run();
+    await expect(runTicketEmail(env, db, paidEmailId("ord_not_yet"))).rejects.toThrow("is not in D1");
+    const missing = await env.DB.prepare("SELECT status, attempts FROM ticket_emails WHERE id = ?")
+      .bind(paidEmailId("ord_not_yet"))
+      .first();
+    expect(missing).toEqual({ status: "pending", attempts: 0 });
+
+    // The order's own e-mail, written but not run yet; composing it fails (an event D1 holds wrongly).
+    await env.DB.prepare(
+      `INSERT INTO ticket_emails (id, order_id, event_id, reason, recipient, requested_by, status, attempts,
+         next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, 'paid', ?, 'system', 'pending', 0, 0, 0, 0)`,
+    )
+      .bind(paidEmailId(orderId), orderId, event.id, email)
+      .run();
+    const zone = await env.DB.prepare("SELECT timezone FROM events WHERE id = ?")
+      .bind(event.id)
+      .first<string>("timezone");
+    await env.DB.prepare("UPDATE events SET timezone = 'Not/A_Zone' WHERE id = ?").bind(event.id).run();
+    try {
+      await expect(runTicketEmail(env, db, paidEmailId(orderId))).rejects.toThrow();
+    } finally {
+      await env.DB.prepare("UPDATE events SET timezone = ? WHERE id = ?").bind(zone, event.id).run();
+    }
+    expect(await state()).toEqual({ status: "pending", attempts: 0, at: 0 });
+    expect(await auditActions(event.id, "email.failed")).toEqual([]);
+
+    expect(await runTicketEmail(env, db, paidEmailId(orderId))).toBeNull();
+    expect(await state()).toMatchObject({ status: "sent", attempts: 1 });
+    expect(await mailTo(email)).toHaveLength(1);
+  });
 });
 
 describe("the live mode, through the Email Service binding", () => {

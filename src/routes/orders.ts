@@ -1,5 +1,5 @@
 import { resendTicketEmail } from "../domain/mail/ticket-emails";
-import { authorizedOrder, checkout, ticketsOfOrder } from "../domain/sales/orders";
+import { authorizedOrder, authorizedOrderWithTickets, checkout } from "../domain/sales/orders";
 import { authorizedReservation } from "../domain/sales/reservations";
 import { readBody, readParam } from "../lib/validate";
 import { bearerToken, isOrganiser } from "../middleware/auth";
@@ -59,13 +59,13 @@ export const orderRoutes = new Routes()
   })
   .on(read, async (c) => {
     const token = bearerToken(c);
-    const order = await authorizedOrder(
+    const { order, tickets } = await authorizedOrderWithTickets(
       c.get("db"),
       readParam(c, "orderId", read.params.orderId),
       token,
       await isOrganiser(c, token),
     );
-    return c.json(orderView(order, await ticketsOfOrder(c.get("db"), order.id)));
+    return c.json(orderView(order, tickets));
   })
   .on(resend, idempotency(), async (c) => {
     const token = bearerToken(c);

@@ -18,15 +18,14 @@ import { and, asc, count, eq, gt, lt, type SQL, sql } from "drizzle-orm";
 import { auditRow, insertAuditWhere, SYSTEM } from "../../db/audit";
 import { createDb, type Db } from "../../db/client";
 import { isMailTask, sendMailTasks } from "../../db/mail-queue";
-import { type OrderRow, orders, type TicketEmailRow, ticketEmails } from "../../db/schema";
+import { events, type OrderRow, orders, type TicketEmailRow, ticketEmails, tickets, tiers } from "../../db/schema";
 import type { OrderMessageData } from "../../db/webhook-messages";
-import { ApiError } from "../../lib/errors";
+import { ApiError, notFound } from "../../lib/errors";
 import { idFrom, sha256Hex } from "../../lib/ids";
 import { faultDelay, queueDelay } from "../../lib/queue-delays";
 import { toIso } from "../../lib/time";
-import { eventTiers, findEvent } from "../catalog/events";
-import { orderTokenFor, ticketsOfOrder } from "../sales/orders";
-import { composeTicketEmail } from "./compose";
+import { orderTokenFor } from "../sales/orders";
+import { composeTicketEmail, type TicketEmailInput } from "./compose";
 import { deliverMail, type OutgoingMail, type SentMail, sendError } from "./transport";
 
 /** After failed attempt n (1-based), the wait before attempt n + 1: 30 s, 2 min, 10 min, 30 min, 1 h, 3 h, 6 h. */
@@ -64,8 +63,11 @@ export function resendEmailId(orderId: string, seed: Uint8Array | null): string 
  * (a second call after a queue refusal queues it again; one already under way is left to its message).
  */
 async function enqueue(env: Env, db: Db, row: TicketEmailRow): Promise<TicketEmailRow> {
-  await db.insert(ticketEmails).values(row).onConflictDoNothing();
-  const stored = await db.select().from(ticketEmails).where(eq(ticketEmails.id, row.id)).get();
+  // One round trip: the select, after the insert in the same batch, reads the row as it now stands.
+  const [, [stored]] = await db.batch([
+    db.insert(ticketEmails).values(row).onConflictDoNothing(),
+    db.select().from(ticketEmails).where(eq(ticketEmails.id, row.id)),
+  ]);
   if (!stored) throw new Error(`ticket e-mail ${row.id} was not written`);
   if (stored.status === "pending" && stored.attempts === 0) await sendMailTasks(env.MAIL_QUEUE, [stored.id]);
   return stored;
@@ -147,17 +149,49 @@ export async function resendTicketEmail(
   return enqueue(env, db, newRow(id, order, "resend", requestedBy, now));
 }
 
-/** The e-mail as it leaves: composed from the order as D1 has it now, with the buyer's link. */
-async function compose(env: Env, db: Db, email: TicketEmailRow): Promise<OutgoingMail> {
-  const order = await db.select().from(orders).where(eq(orders.id, email.orderId)).get();
-  if (!order) throw new Error(`order ${email.orderId} of ticket e-mail ${email.id} is not in D1`);
-  const [event, tiers, tickets, token] = await Promise.all([
-    findEvent(db, order.eventId),
-    eventTiers(db, order.eventId),
-    ticketsOfOrder(db, order.id),
-    orderTokenFor(env.APP_SECRET, order.id),
+/**
+ * One round trip: the order, its event and tiers and the order's tickets (by id) as D1 has them now, read in
+ * the same batch (one transaction) as the claim of the attempt: the compare-and-set on the attempt count that
+ * holds the e-mail a lease ahead. The claim is made only if the order and its event are there to read, so an
+ * e-mail whose order is not in D1 yet uses up no attempt (and a fault reading D1 fails the whole batch).
+ */
+async function readAndClaim(db: Db, email: TicketEmailRow, now: number) {
+  const eventOfOrder = sql`(SELECT ${orders.eventId} FROM ${orders} WHERE ${orders.id} = ${email.orderId})`;
+  const [orderRows, eventRows, tierRows, ticketRows, claimedRows] = await db.batch([
+    db.select().from(orders).where(eq(orders.id, email.orderId)),
+    db.select().from(events).where(sql`${events.id} = ${eventOfOrder}`),
+    db.select().from(tiers).where(sql`${tiers.eventId} = ${eventOfOrder}`).orderBy(asc(tiers.position), asc(tiers.id)),
+    db.select().from(tickets).where(eq(tickets.orderId, email.orderId)).orderBy(asc(tickets.id)),
+    db
+      .update(ticketEmails)
+      .set({ attempts: email.attempts + 1, nextAttemptAt: now + ATTEMPT_LEASE_MS, updatedAt: now })
+      .where(
+        and(
+          eq(ticketEmails.id, email.id),
+          eq(ticketEmails.status, "pending"),
+          eq(ticketEmails.attempts, email.attempts),
+          sql`EXISTS (SELECT 1 FROM ${events} WHERE ${events.id} = ${eventOfOrder})`,
+        ),
+      )
+      .returning(),
   ]);
-  if ((await sha256Hex(token)) !== order.tokenHash) {
+  const order = orderRows[0];
+  if (!order) throw new Error(`order ${email.orderId} of ticket e-mail ${email.id} is not in D1`);
+  const event = eventRows[0];
+  if (!event) throw notFound("event", order.eventId);
+  return { order, event, tiers: tierRows, tickets: ticketRows, claimed: claimedRows[0] ?? null };
+}
+
+/** The e-mail as it leaves: composed from the order as D1 has it now, with the buyer's link. */
+async function compose(
+  env: Env,
+  email: TicketEmailRow,
+  token: string,
+  tokenHash: string,
+  input: Omit<TicketEmailInput, "link">,
+): Promise<OutgoingMail> {
+  const { order } = input;
+  if (tokenHash !== order.tokenHash) {
     throw new PermanentFailure("the order token cannot be recomputed (APP_SECRET changed since checkout): no link");
   }
   if (!env.MAIL_FROM) throw new CannotSend("MAIL_FROM is not set: the e-mail has no sender");
@@ -168,8 +202,14 @@ async function compose(env: Env, db: Db, email: TicketEmailRow): Promise<Outgoin
     throw new CannotSend("PUBLIC_ORIGIN is not set to this Worker's origin: the e-mail has no link to give");
   }
   const link = `${origin}/tickets/${order.id}?t=${encodeURIComponent(token)}`;
-  const content = composeTicketEmail({ order, event, tiers, tickets, link });
+  const content = composeTicketEmail({ ...input, link });
   return { id: email.id, from: env.MAIL_FROM, to: email.recipient, ...content };
+}
+
+/** The order token of the e-mail's link, and its hash (to check against the order's). */
+async function linkToken(env: Env, orderId: string) {
+  const token = await orderTokenFor(env.APP_SECRET, orderId);
+  return { token, hash: await sha256Hex(token) };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -192,25 +232,27 @@ export async function runTicketEmail(env: Env, db: Db, emailId: string): Promise
   // Early: a second queue message held off by a lease, or a wake-up before its step of the schedule.
   if (due > now + EARLY_MS) return queueDelay(due - now);
 
+  // A fault reading D1, or an order not in D1 yet, is the queue's to retry (no attempt is claimed).
+  const [{ claimed, ...input }, token] = await Promise.all([
+    readAndClaim(db, email, now),
+    linkToken(env, email.orderId),
+  ]);
+  // Another queue message took this attempt: that one carries the e-mail on.
+  if (!claimed) return null;
+
   let outgoing: OutgoingMail | null = null;
   let problem: unknown = null;
   try {
-    outgoing = await compose(env, db, email);
+    outgoing = await compose(env, email, token.token, token.hash, input);
   } catch (error) {
-    // A fault reading D1 is the queue's to retry; a configuration or token problem is this attempt's outcome.
-    if (!(error instanceof CannotSend)) throw error;
+    // A configuration or token problem is this attempt's outcome; anything else is the queue's to retry,
+    // and gives the claimed attempt back, as if it had never been claimed.
+    if (!(error instanceof CannotSend)) {
+      await releaseClaim(db, email, claimed).catch(() => undefined);
+      throw error;
+    }
     problem = error;
   }
-
-  const [claimed] = await db
-    .update(ticketEmails)
-    .set({ attempts: email.attempts + 1, nextAttemptAt: now + ATTEMPT_LEASE_MS, updatedAt: now })
-    .where(
-      and(eq(ticketEmails.id, emailId), eq(ticketEmails.status, "pending"), eq(ticketEmails.attempts, email.attempts)),
-    )
-    .returning();
-  // Another queue message took this attempt: that one carries the e-mail on.
-  if (!claimed) return null;
 
   let sent: SentMail | null = null;
   if (outgoing) {
@@ -226,6 +268,14 @@ export async function runTicketEmail(env: Env, db: Db, emailId: string): Promise
     return null;
   }
   return recordFailed(db, claimed, problem, Date.now());
+}
+
+/** Undoes a claim (only while the e-mail is still at the claimed attempt): attempt count, time, as they were. */
+async function releaseClaim(db: Db, email: TicketEmailRow, claimed: TicketEmailRow) {
+  await db
+    .update(ticketEmails)
+    .set({ attempts: email.attempts, nextAttemptAt: email.nextAttemptAt, updatedAt: email.updatedAt })
+    .where(stillAt(claimed));
 }
 
 /** Only if the e-mail is still at the claimed attempt: the same statement batch decides and audits. */

@@ -43,34 +43,42 @@ export async function verifyStripeEvent(
 
 export async function handleStripeEvent(env: Env, db: Db, event: Stripe.Event, ctx: RequestContext): Promise<void> {
   const now = Date.now();
-  const first = await db
-    .insert(webhookEvents)
-    .values({ id: event.id, type: event.type, receivedAt: now })
-    .onConflictDoNothing()
-    .returning({ id: webhookEvents.id });
-  if (first.length === 0) {
-    // Seen before: skip it if it was processed; otherwise (an earlier attempt failed) process it again.
-    const seen = await db.select().from(webhookEvents).where(eq(webhookEvents.id, event.id)).get();
-    if (seen?.processedAt) return;
-  }
-  await dispatch(env, db, event, ctx);
+  // One round trip: record the event (first time only), and read back whether it was processed and
+  // the order it names, which most events need next.
+  const [, [seen], order] = await db.batch([
+    db.insert(webhookEvents).values({ id: event.id, type: event.type, receivedAt: now }).onConflictDoNothing(),
+    db.select({ processedAt: webhookEvents.processedAt }).from(webhookEvents).where(eq(webhookEvents.id, event.id)),
+    db
+      .select()
+      .from(orders)
+      .where(eq(orders.id, orderIdOf(event) ?? "")),
+  ]);
+  // Seen before and processed: skip it. Seen before but not processed (an earlier attempt failed): again.
+  if (seen?.processedAt) return;
+  await dispatch(env, db, event, order[0] ?? null, ctx);
   await db.update(webhookEvents).set({ processedAt: Date.now() }).where(eq(webhookEvents.id, event.id));
 }
 
-async function dispatch(env: Env, db: Db, event: Stripe.Event, ctx: RequestContext): Promise<void> {
+async function dispatch(
+  env: Env,
+  db: Db,
+  event: Stripe.Event,
+  order: OrderRow | null,
+  ctx: RequestContext,
+): Promise<void> {
   switch (event.type) {
     case "checkout.session.completed":
       // `unpaid` is a delayed payment method still on its way: async_payment_succeeded will follow.
-      if (event.data.object.payment_status !== "unpaid") await paid(env, db, event, event.data.object, ctx);
+      if (event.data.object.payment_status !== "unpaid") await paid(env, event, event.data.object, order, ctx);
       return;
     case "checkout.session.async_payment_succeeded":
-      await paid(env, db, event, event.data.object, ctx);
+      await paid(env, event, event.data.object, order, ctx);
       return;
     case "checkout.session.async_payment_failed":
-      await closed(env, db, event.data.object, "canceled", ctx);
+      await closed(env, order, "canceled", ctx);
       return;
     case "checkout.session.expired":
-      await closed(env, db, event.data.object, "expired", ctx);
+      await closed(env, order, "expired", ctx);
       return;
     case "charge.refunded":
       await chargeRefunded(env, db, event.data.object, ctx);
@@ -83,14 +91,21 @@ async function dispatch(env: Env, db: Db, event: Stripe.Event, ctx: RequestConte
   }
 }
 
-async function orderOf(db: Db, session: Stripe.Checkout.Session) {
+/** The order a Checkout Session event names (its metadata, or the session's client_reference_id). */
+function orderIdOf(event: Stripe.Event): string | null {
+  if (!event.type.startsWith("checkout.session.")) return null;
+  const session = event.data.object as Stripe.Checkout.Session;
   const parsed = orderId.safeParse(session.metadata?.orderId ?? session.client_reference_id);
-  if (!parsed.success) return null;
-  return (await db.select().from(orders).where(eq(orders.id, parsed.data)).get()) ?? null;
+  return parsed.success ? parsed.data : null;
 }
 
-async function paid(env: Env, db: Db, event: Stripe.Event, session: Stripe.Checkout.Session, ctx: RequestContext) {
-  const order = await orderOf(db, session);
+async function paid(
+  env: Env,
+  event: Stripe.Event,
+  session: Stripe.Checkout.Session,
+  order: OrderRow | null,
+  ctx: RequestContext,
+) {
   if (!order) {
     console.error(JSON.stringify({ msg: "Stripe session for no known order", event: event.id, session: session.id }));
     return;
@@ -133,14 +148,7 @@ async function refuseMismatch(
   await releaseFollowers(env, order);
 }
 
-async function closed(
-  env: Env,
-  db: Db,
-  session: Stripe.Checkout.Session,
-  status: "expired" | "canceled",
-  ctx: RequestContext,
-) {
-  const order = await orderOf(db, session);
+async function closed(env: Env, order: OrderRow | null, status: "expired" | "canceled", ctx: RequestContext) {
   if (order?.status !== "pending_payment") return;
   unwrap(await tierObject(env, order.leadTierId).cancelCheckout(order.leadTierId, order.id, status, ctx));
   await releaseFollowers(env, order);

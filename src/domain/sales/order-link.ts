@@ -9,7 +9,7 @@ import type { EventRow, OrderRow, TicketRow, TierRow } from "../../db/schema";
 import { ApiError, type ErrorCode } from "../../lib/errors";
 import { idPattern } from "../../lib/ids";
 import { eventTiers, findEvent } from "../catalog/events";
-import { authorizedOrder, ticketsOfOrder } from "./orders";
+import { authorizedOrderWithTickets } from "./orders";
 
 const ORDER_ID = idPattern("ord");
 const REFUSALS: ReadonlySet<ErrorCode> = new Set(["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"]);
@@ -23,17 +23,14 @@ export interface LinkedOrder {
 
 export async function linkedOrder(db: Db, orderId: string, token: string | null): Promise<LinkedOrder | null> {
   if (!ORDER_ID.test(orderId) || !token) return null;
-  let order: OrderRow;
+  let linked: { order: OrderRow; tickets: TicketRow[] };
   try {
-    order = await authorizedOrder(db, orderId, token, false);
+    linked = await authorizedOrderWithTickets(db, orderId, token, false);
   } catch (error) {
     if (error instanceof ApiError && REFUSALS.has(error.code)) return null;
     throw error;
   }
-  const [event, tiers, tickets] = await Promise.all([
-    findEvent(db, order.eventId),
-    eventTiers(db, order.eventId),
-    ticketsOfOrder(db, order.id),
-  ]);
+  const { order, tickets } = linked;
+  const [event, tiers] = await Promise.all([findEvent(db, order.eventId), eventTiers(db, order.eventId)]);
   return { order, event, tiers, tickets };
 }

@@ -7,6 +7,7 @@ import { asc, eq, inArray } from "drizzle-orm";
 import type { RequestContext } from "../../db/audit";
 import type { Db } from "../../db/client";
 import {
+  events,
   type OrderItem,
   type OrderRow,
   orders,
@@ -23,7 +24,6 @@ import { refusalError, tierObject, unwrap } from "../../objects/tier-client";
 import type { Refusal } from "../../objects/tier-rpc";
 import type { CheckoutInput } from "../../schemas/orders";
 import { stripeClient } from "../../stripe/client";
-import { findEvent } from "../catalog/events";
 import { checkoutIdempotencyKey, sessionParams, storedSessionParams } from "./checkout-session";
 import { orderTickets } from "./tickets";
 
@@ -52,19 +52,23 @@ export async function checkout(
   origin: string,
   ctx: RequestContext,
 ) {
-  const [identity, event, tierRows] = await Promise.all([
+  // The event and the tiers in one round trip.
+  const [identity, [[event], tierRows]] = await Promise.all([
     orderIdentity(env, reservation.id),
-    findEvent(db, reservation.eventId),
-    db
-      .select()
-      .from(tiers)
-      .where(
-        inArray(
-          tiers.id,
-          reservation.items.map((i) => i.tierId),
+    db.batch([
+      db.select().from(events).where(eq(events.id, reservation.eventId)),
+      db
+        .select()
+        .from(tiers)
+        .where(
+          inArray(
+            tiers.id,
+            reservation.items.map((i) => i.tierId),
+          ),
         ),
-      ),
+    ]),
   ]);
+  if (!event) throw notFound("event", reservation.eventId);
   const tierById = new Map(tierRows.map((t) => [t.id, t]));
   const items: OrderItem[] = reservation.items.map((i) => ({ ...i, unitPrice: tierById.get(i.tierId)?.price ?? 0 }));
   const amount = items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0);
@@ -235,7 +239,7 @@ async function refuseLate(env: Env, order: OrderRow, paymentIntentId: string, ct
 }
 
 /** The order's tickets, in id order. */
-export function ticketsOfOrder(db: Db, orderId: string): Promise<TicketRow[]> {
+export function ticketsOfOrder(db: Db, orderId: string) {
   return db.select().from(tickets).where(eq(tickets.orderId, orderId)).orderBy(asc(tickets.id));
 }
 
@@ -246,10 +250,38 @@ export async function authorizedOrder(
   token: string | null,
   isOrganiser: boolean,
 ): Promise<OrderRow> {
+  requireOrderToken(token, isOrganiser);
+  return authorize(db, id, await db.select().from(orders).where(eq(orders.id, id)).get(), token, isOrganiser);
+}
+
+/**
+ * `authorizedOrder` with the order's tickets, read in the same round trip (nothing of them is shown
+ * unless the order is authorised).
+ */
+export async function authorizedOrderWithTickets(
+  db: Db,
+  id: string,
+  token: string | null,
+  isOrganiser: boolean,
+): Promise<{ order: OrderRow; tickets: TicketRow[] }> {
+  requireOrderToken(token, isOrganiser);
+  const [[row], found] = await db.batch([db.select().from(orders).where(eq(orders.id, id)), ticketsOfOrder(db, id)]);
+  return { order: await authorize(db, id, row, token, isOrganiser), tickets: found };
+}
+
+function requireOrderToken(token: string | null, isOrganiser: boolean): void {
   if (!isOrganiser && (token === null || tokenKind(token) !== "ord")) {
     throw new ApiError("UNAUTHORIZED", "This call needs the order's token or the organiser's token");
   }
-  const row = await db.select().from(orders).where(eq(orders.id, id)).get();
+}
+
+async function authorize(
+  db: Db,
+  id: string,
+  row: OrderRow | undefined,
+  token: string | null,
+  isOrganiser: boolean,
+): Promise<OrderRow> {
   if (!row) throw notFound("order", id);
   if (isOrganiser) return row;
   const hash = await sha256Hex(token as string);

@@ -5,15 +5,14 @@
  * by Queues that matters: attempts, outcomes and the schedule live in D1.
  */
 
-import { eq } from "drizzle-orm";
 import { createDb, type Db } from "../../db/client";
-import { type WebhookMessageRow, webhookMessages } from "../../db/schema";
+import type { WebhookMessageRow } from "../../db/schema";
 import type { OrderMessageData } from "../../db/webhook-messages";
 import type { WebhookTask } from "../../db/webhook-queue";
 import { faultDelay } from "../../lib/queue-delays";
 import { orderPaidEmail } from "../mail/ticket-emails";
 import { runDelivery } from "./attempt";
-import { fanOut, markFannedOut, type Renderers } from "./fan-out";
+import { fanOut, landedMessage, markFannedOut, type Renderers } from "./fan-out";
 
 /**
  * What an `order.paid` message sets off besides its webhooks: the ticket e-mail. Called each time such a
@@ -26,10 +25,11 @@ export async function orderPaid(env: Env, db: Db, message: WebhookMessageRow): P
 
 /** A landed message: its deliveries, and what its type sets off. */
 export async function processMessage(env: Env, db: Db, messageId: string, render: Renderers): Promise<void> {
-  const message = await db.select().from(webhookMessages).where(eq(webhookMessages.id, messageId)).get();
+  const landed = await landedMessage(db, messageId);
   // Announced, but its change never took (a D1 batch whose condition failed): nothing to send.
-  if (!message) return;
-  await fanOut(env, db, message, render);
+  if (!landed) return;
+  const { message } = landed;
+  await fanOut(env, db, landed, render);
   if (message.type === "order.paid") await orderPaid(env, db, message);
   await markFannedOut(db, message, Date.now());
 }

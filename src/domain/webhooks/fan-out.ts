@@ -5,13 +5,19 @@
  * delivery and every attempt sends the same bytes under the same `webhook-id`. Fanning out again (a
  * duplicate queue message, the sweep) writes nothing twice: delivery ids derive from the endpoint and
  * the message.
+ *
+ * Every D1 call is a round trip (a hop to the database), so the work is two batches: one reads all a
+ * message needs (`landedMessage`), one writes its body and deliveries and reads back those to queue. A
+ * message no endpoint wants needs only the first: no delivery, so no body to fix.
  */
-import { and, eq, isNull, lte } from "drizzle-orm";
+import { and, asc, eq, isNull, lte, type SQL, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../../db/client";
 import {
   type OrderRow,
   orders,
   type TicketRow,
+  tickets,
   type WebhookDeliveryRow,
   type WebhookEndpointRow,
   type WebhookMessageRow,
@@ -24,7 +30,6 @@ import { sendTasks } from "../../db/webhook-queue";
 import { utf8 } from "../../lib/encoding";
 import { idFrom } from "../../lib/ids";
 import { toIso } from "../../lib/time";
-import { ticketsOfOrder } from "../sales/orders";
 
 /** How the API renders what a message carries (src/routes/views.ts; handed in by the Worker's entry). */
 export interface Renderers {
@@ -43,87 +48,161 @@ async function deliveryId(endpointId: string, messageId: string): Promise<string
   return idFrom("whd", new Uint8Array(digest));
 }
 
+/** A message as D1 has it, with what fanning it out needs, read in one round trip. */
+export interface LandedMessage {
+  message: WebhookMessageRow;
+  /** The endpoints that want it. */
+  endpoints: WebhookEndpointRow[];
+  /** Of an `order.*` message whose body is still to fix: its order's version in D1 (undefined: none yet). */
+  orderVersion: number | undefined;
+  /** … and, when an endpoint wants it, the order's tickets as D1 has them now, in id order. */
+  tickets: TicketRow[];
+  /** Its deliveries not attempted yet (all of them, unless an earlier run got this far and stopped). */
+  waiting: { id: string; chain: number }[];
+}
+
+const waitingOf = (db: Db, messageId: string) =>
+  db
+    .select({ id: webhookDeliveries.id, chain: webhookDeliveries.chain })
+    .from(webhookDeliveries)
+    .where(
+      and(
+        eq(webhookDeliveries.messageId, messageId),
+        eq(webhookDeliveries.status, "pending"),
+        eq(webhookDeliveries.attempts, 0),
+      ),
+    );
+
+const needsBody = (message: WebhookMessageRow) => message.fannedOutAt === null && message.payload === null;
+
 /**
- * `data` of an `order.*` message: the Order body of the order as the change left it, with its tickets as
- * D1 has them now. The tickets of that change land with the order row of its version (or before it), so
- * until D1 has that version the message waits.
+ * Reads the message, the endpoints that want it, its deliveries waiting, and for an `order.*` message
+ * whose body is still to fix its order's version and (when an endpoint wants it) tickets: one batch,
+ * one round trip. The statements find the message by id themselves (subqueries), as what they read
+ * depends on it. Null when there is no such message.
  */
-async function orderData(db: Db, data: Record<string, unknown>, render: Renderers): Promise<unknown> {
-  const { orderId, version, order } = data as unknown as OrderMessageData;
-  const stored = await db.select({ version: orders.version }).from(orders).where(eq(orders.id, orderId)).get();
-  if (!stored || stored.version < version) throw new NotLandedYet(`order ${orderId} v${version} is not in D1 yet`);
-  return render.order({ ...order, sessionParams: null, tokenHash: "" }, await ticketsOfOrder(db, orderId));
-}
-
-/** The message's body, fixed the first time it is built (whoever fixes it first wins). */
-async function payloadOf(db: Db, message: WebhookMessageRow, render: Renderers): Promise<string> {
-  if (message.payload !== null) return message.payload;
-  const data = message.type.startsWith("order.") ? await orderData(db, message.data, render) : message.data;
-  const body = JSON.stringify({ type: message.type, timestamp: toIso(message.createdAt), data });
-  const [, stored] = await db.batch([
+export async function landedMessage(db: Db, messageId: string): Promise<LandedMessage | null> {
+  const m = sql`(SELECT * FROM ${webhookMessages} WHERE ${webhookMessages.id} = ${messageId})`;
+  // The order of an `order.*` message whose body is still to fix (as `needsBody`), else none.
+  const orderId: SQL = sql`(SELECT json_extract(m.data, '$.orderId') FROM ${m} AS m
+    WHERE m.type LIKE 'order.%' AND m.payload IS NULL AND m.fanned_out_at IS NULL)`;
+  // Whether an endpoint wants it (as `subscribes`, on the endpoints `fanOut` reads).
+  const wanted: SQL = sql`EXISTS (SELECT 1 FROM ${webhookEndpoints} AS e, json_each(e.events) AS j, ${m} AS m
+    WHERE e.deleted_at IS NULL AND e.disabled_at IS NULL AND e.created_at <= m.created_at
+      AND j.value IN ('*', m.type))`;
+  const [message, endpoints, order, orderTickets, waiting] = await db.batch([
+    db.select().from(webhookMessages).where(eq(webhookMessages.id, messageId)),
     db
-      .update(webhookMessages)
-      .set({ payload: body })
-      .where(and(eq(webhookMessages.id, message.id), isNull(webhookMessages.payload))),
-    db.select({ payload: webhookMessages.payload }).from(webhookMessages).where(eq(webhookMessages.id, message.id)),
-  ]);
-  return stored[0]?.payload ?? body;
-}
-
-/** D1 binds at most 100 parameters a statement: 13 columns a delivery. */
-const DELIVERIES_PER_INSERT = 7;
-
-/** Creates the message's deliveries and puts each on the queue; once per message. */
-export async function fanOut(env: Env, db: Db, message: WebhookMessageRow, render: Renderers): Promise<void> {
-  if (message.fannedOutAt !== null) return; // done before: each delivery has its own queue message
-  await payloadOf(db, message, render);
-  const endpoints = (
-    await db
       .select()
       .from(webhookEndpoints)
       .where(
         and(
           isNull(webhookEndpoints.deletedAt),
           isNull(webhookEndpoints.disabledAt),
-          lte(webhookEndpoints.createdAt, message.createdAt),
+          lte(
+            webhookEndpoints.createdAt,
+            sql`(SELECT ${webhookMessages.createdAt} FROM ${webhookMessages} WHERE ${webhookMessages.id} = ${messageId})`,
+          ),
         ),
-      )
-  ).filter((e) => subscribes(e, message.type));
-  const now = Date.now();
-  const rows: WebhookDeliveryRow[] = await Promise.all(
-    endpoints.map(async (e) => ({
-      id: await deliveryId(e.id, message.id),
-      endpointId: e.id,
-      messageId: message.id,
-      type: message.type,
-      status: "pending" as const,
-      attempts: 0,
-      lastStatus: null,
-      lastError: null,
-      nextAttemptAt: now,
-      chain: 0,
-      createdAt: now,
-      updatedAt: now,
-      deliveredAt: null,
-    })),
-  );
-  for (let i = 0; i < rows.length; i += DELIVERIES_PER_INSERT) {
-    await db
-      .insert(webhookDeliveries)
-      .values(rows.slice(i, i + DELIVERIES_PER_INSERT))
-      .onConflictDoNothing();
-  }
-  // Those not attempted yet (all of them, unless an earlier run got this far and stopped).
-  const waiting = await db
-    .select({ id: webhookDeliveries.id, chain: webhookDeliveries.chain })
-    .from(webhookDeliveries)
-    .where(
-      and(
-        eq(webhookDeliveries.messageId, message.id),
-        eq(webhookDeliveries.status, "pending"),
-        eq(webhookDeliveries.attempts, 0),
       ),
+    db.select({ version: orders.version }).from(orders).where(eq(orders.id, orderId)),
+    db
+      .select()
+      .from(tickets)
+      .where(and(eq(tickets.orderId, orderId), wanted))
+      .orderBy(asc(tickets.id)),
+    waitingOf(db, messageId),
+  ]);
+  const row = message[0];
+  if (!row) return null;
+  return {
+    message: row,
+    endpoints: endpoints.filter((e) => subscribes(e, row.type)),
+    orderVersion: order[0]?.version,
+    tickets: orderTickets,
+    waiting,
+  };
+}
+
+/**
+ * An `order.*` message whose body is still to fix waits until D1 has its order's version: the tickets of
+ * that change land with the order row of its version (or before it), and so does what else the message
+ * sets off (the ticket e-mail of `order.paid` is composed from the order as D1 has it).
+ */
+function checkOrderLanded(landed: LandedMessage): void {
+  const { message, orderVersion } = landed;
+  if (!needsBody(message) || !message.type.startsWith("order.")) return;
+  const { orderId, version } = message.data as unknown as OrderMessageData;
+  if (orderVersion === undefined || orderVersion < version) {
+    throw new NotLandedYet(`order ${orderId} v${version} is not in D1 yet`);
+  }
+}
+
+/**
+ * The message's body, as it is first fixed. `data` of an `order.*` message is the Order body of the order
+ * as the change left it, with its tickets as D1 has them now.
+ */
+function bodyOf(landed: LandedMessage, render: Renderers): string {
+  const { message } = landed;
+  const data = message.type.startsWith("order.")
+    ? render.order(
+        { ...(message.data as unknown as OrderMessageData).order, sessionParams: null, tokenHash: "" },
+        landed.tickets,
+      )
+    : message.data;
+  return JSON.stringify({ type: message.type, timestamp: toIso(message.createdAt), data });
+}
+
+/** D1 binds at most 100 parameters a statement: 13 columns a delivery. */
+const DELIVERIES_PER_INSERT = 7;
+
+/** Creates the message's deliveries and puts each on the queue; once per message. */
+export async function fanOut(env: Env, db: Db, landed: LandedMessage, render: Renderers): Promise<void> {
+  const { message, endpoints } = landed;
+  if (message.fannedOutAt !== null) return; // done before: each delivery has its own queue message
+  checkOrderLanded(landed);
+  let waiting = landed.waiting;
+  if (endpoints.length > 0) {
+    const now = Date.now();
+    const rows: WebhookDeliveryRow[] = await Promise.all(
+      endpoints.map(async (e) => ({
+        id: await deliveryId(e.id, message.id),
+        endpointId: e.id,
+        messageId: message.id,
+        type: message.type,
+        status: "pending" as const,
+        attempts: 0,
+        lastStatus: null,
+        lastError: null,
+        nextAttemptAt: now,
+        chain: 0,
+        createdAt: now,
+        updatedAt: now,
+        deliveredAt: null,
+      })),
     );
+    // One batch: the body fixed (whoever fixes it first wins), the deliveries, then those to queue.
+    const writes: BatchItem<"sqlite">[] = [];
+    if (message.payload === null) {
+      writes.push(
+        db
+          .update(webhookMessages)
+          .set({ payload: bodyOf(landed, render) })
+          .where(and(eq(webhookMessages.id, message.id), isNull(webhookMessages.payload))),
+      );
+    }
+    for (let i = 0; i < rows.length; i += DELIVERIES_PER_INSERT) {
+      writes.push(
+        db
+          .insert(webhookDeliveries)
+          .values(rows.slice(i, i + DELIVERIES_PER_INSERT))
+          .onConflictDoNothing(),
+      );
+    }
+    const select = waitingOf(db, message.id);
+    const results = await db.batch([...writes, select] as unknown as [typeof select]);
+    waiting = results[results.length - 1] as Awaited<typeof select>;
+  }
   await sendTasks(
     env.WEBHOOK_QUEUE,
     waiting.map((d) => ({ kind: "delivery", id: d.id, chain: d.chain })),
