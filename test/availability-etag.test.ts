@@ -32,4 +32,25 @@ describe("polling availability", () => {
       { label: "A3", status: "available" },
     ]);
   });
+
+  it("a tier whose object has nothing new still moves on with the time: its sale starts on the hour set", async () => {
+    const startsIn = 1_500;
+    const salesStartAt = new Date(Date.now() + startsIn).toISOString();
+    const event = await createEvent([
+      { capacity: 5, salesStartAt },
+      { seats: ["A1", "A2"], salesStartAt },
+    ]);
+    const path = `/v1/events/${event.id}/availability`;
+    const before = await api("GET", path);
+    expect(before.body.tiers.map((t: { status: string }) => t.status)).toEqual(["not_started", "not_started"]);
+    await new Promise((resolve) => setTimeout(resolve, startsIn + 100));
+    // No decision in between: both objects answer "unchanged", and the answer is made again all the same.
+    const after = await api("GET", path, { headers: { "If-None-Match": before.headers.get("ETag") as string } });
+    expect(after.status).toBe(200);
+    expect(after.body.tiers.map((t: { status: string }) => t.status)).toEqual(["on_sale", "on_sale"]);
+    expect(after.body.tiers[1].seats).toEqual([
+      { label: "A1", status: "available" },
+      { label: "A2", status: "available" },
+    ]);
+  });
 });

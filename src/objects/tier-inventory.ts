@@ -52,6 +52,7 @@ import type {
   Result,
   SellRequest,
   TierSnapshot,
+  UnchangedSnapshot,
   UpdateTierRequest,
 } from "./tier-rpc";
 import { hasSchema, migrate } from "./tier-schema";
@@ -100,6 +101,12 @@ export class TierInventory extends DurableObject<Env> {
    * tier in D1: a stub addressed by a made-up id must not leave storage behind (a cost attack).
    */
   private migrated = false;
+  /**
+   * The version of what `snapshot` shows: this instance's own prefix (a restarted object never repeats
+   * an old version) and a count of its decisions, every change of the tier being one.
+   */
+  private readonly instance = crypto.randomUUID();
+  private decisions = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -231,8 +238,14 @@ export class TierInventory extends DurableObject<Env> {
     return this.known(tierId, () => ({ ok: true as const, ...this.store.counters() }));
   }
 
-  async snapshot(tierId: string): Promise<Result<TierSnapshot>> {
+  /**
+   * The tier as buyers see it. With `seen`, the version of a snapshot the caller keeps: if nothing has
+   * changed since, only that (a 20,000-seat tier's seats need not cross again every second).
+   */
+  async snapshot(tierId: string, seen?: string): Promise<Result<TierSnapshot | UnchangedSnapshot>> {
     return this.known(tierId, () => {
+      const version = `${this.instance}:${this.decisions}`;
+      if (seen === version) return { ok: true as const, unchanged: true as const, version, now: Date.now() };
       // The seat labels go once, with their statuses; the tier row need not carry them again.
       const state = this.ledger.state(false);
       return {
@@ -244,6 +257,7 @@ export class TierInventory extends DurableObject<Env> {
         available: state.row.capacity - state.held - state.sold,
         seats: state.row.kind === "seated" ? this.store.seatStates() : null,
         now: Date.now(),
+        version,
       };
     });
   }
@@ -392,6 +406,7 @@ export class TierInventory extends DurableObject<Env> {
 
   /** One decision: synchronous over the object's SQLite, all or nothing. */
   private decide<T>(decision: (now: number) => T): T {
+    this.decisions++; // before: a snapshot taken after this point is of a new version, whatever the outcome
     try {
       return this.ctx.storage.transactionSync(() => decision(Date.now()));
     } catch (error) {

@@ -93,6 +93,15 @@ export interface TierSnapshot {
   available: number;
   seats: SeatState[] | null;
   now: number;
+  /** Names this state of the tier: the same version is the same snapshot (but for `now`). */
+  version: string;
+}
+
+/** `snapshot(tierId, seen)` when nothing has changed since the snapshot of version `seen`. */
+export interface UnchangedSnapshot {
+  unchanged: true;
+  version: string;
+  now: number;
 }
 
 export interface UpdateTierRequest {

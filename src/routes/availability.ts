@@ -1,5 +1,5 @@
 import type { Db } from "../db/client";
-import { eventAvailability } from "../domain/catalog/availability";
+import { eventAvailabilityJson } from "../domain/catalog/availability";
 import { sha256Hex } from "../lib/ids";
 import { Recent } from "../lib/recent";
 import { readParam } from "../lib/validate";
@@ -28,7 +28,7 @@ const read = operation({
 const recent = new Recent<{ body: string; etag: string }>();
 
 async function snapshot(env: Env, db: Db, eventId: string) {
-  const body = JSON.stringify(await eventAvailability(env, db, eventId));
+  const body = await eventAvailabilityJson(env, db, eventId);
   return { body, etag: `"${(await sha256Hex(body)).slice(0, 32)}"` };
 }
 
