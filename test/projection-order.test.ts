@@ -95,3 +95,34 @@ it("a batch that alternates tables lands whole, a newer version winning whatever
   ).first<{ n: number }>();
   expect(audits?.n).toBe(40);
 });
+
+it("rows too big for one parameter go in more statements, and all land", async () => {
+  const event = await createEvent([{ capacity: 5 }]);
+  const now = Date.now();
+  const big = "x".repeat(200_000);
+  const messages: OutboxMessage[] = Array.from({ length: 4 }, (_, n) => ({
+    kind: "audit",
+    row: auditRow(
+      { requestId: "req_projection", actor: { type: "system" }, ip: null, userAgent: null },
+      {
+        id: `aud_ProjectionBig${n}`,
+        eventId: event.id,
+        at: now,
+        action: "tier.updated",
+        subject: { type: "tier", id: `tier_${n}` },
+        data: { big },
+      },
+    ),
+  }));
+  const statements = projectionStatements(env.DB, messages);
+  expect(statements).toHaveLength(2); // 500,000 characters a parameter: two rows of 200,000 each
+  await env.DB.batch(statements);
+  const rows = await env.DB.prepare(
+    "SELECT id, data FROM audit_log WHERE id LIKE 'aud_ProjectionBig%' ORDER BY id",
+  ).all<{
+    id: string;
+    data: string;
+  }>();
+  expect(rows.results.map((r) => r.id)).toEqual([0, 1, 2, 3].map((n) => `aud_ProjectionBig${n}`));
+  expect(JSON.parse(rows.results[3]?.data as string)).toEqual({ big });
+});

@@ -6,7 +6,8 @@
  * This is the hot path of every hold, so the SQL is built once per table (column lists read from the
  * Drizzle tables, the one definition of the schema), and a batch's rows of one table go in one
  * statement whose one bound parameter is all of them as JSON, read with `json_each` (D1 allows 100
- * bound parameters a statement; a JSON parameter holds up to 2 MB, far more than an outbox batch).
+ * bound parameters a statement; a value up to 2 MB, so a batch's rows of a table that pass 500,000
+ * characters of JSON go in more than one statement).
  */
 import { getTableColumns, getTableName, type Table } from "drizzle-orm";
 import {
@@ -37,6 +38,8 @@ export type OutboxMessage =
 type RowKind = Exclude<OutboxMessage, { kind: "ticketStatus" }>["kind"];
 
 const MAX_PARAMS = 100;
+/** D1 takes a bound value of up to 2 MB: a statement's rows go in parameters of at most this many characters. */
+const MAX_PARAM_CHARS = 500_000;
 
 interface Projection {
   /** The statement for any number of rows, bound as one JSON parameter: an array of rows, each an array of values. */
@@ -101,7 +104,20 @@ export function projectionStatements(d1: D1Database, messages: OutboxMessage[]):
   const flushRows = () => {
     for (const [kind, rows] of pending) {
       const p = PROJECTIONS[kind];
-      statements.push(d1.prepare(p.sql).bind(JSON.stringify(rows.map(p.values))));
+      // Split where a parameter would pass MAX_PARAM_CHARS (a big seated tier's row is most of a megabyte).
+      let chunk: string[] = [];
+      let chars = 0;
+      for (const row of rows) {
+        const json = JSON.stringify(p.values(row));
+        if (chunk.length > 0 && chars + json.length > MAX_PARAM_CHARS) {
+          statements.push(d1.prepare(p.sql).bind(`[${chunk.join(",")}]`));
+          chunk = [];
+          chars = 0;
+        }
+        chunk.push(json);
+        chars += json.length + 1;
+      }
+      statements.push(d1.prepare(p.sql).bind(`[${chunk.join(",")}]`));
     }
     pending = new Map();
   };

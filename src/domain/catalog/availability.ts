@@ -5,59 +5,81 @@ import { eventTiers, findEvent } from "./events";
 
 export type TierStatus = "on_sale" | "sold_out" | "not_started" | "ended";
 
-export function tierStatus(s: Pick<TierSnapshot, "tier" | "available" | "now">): TierStatus {
-  if (s.tier.salesStartAt !== null && s.now < s.tier.salesStartAt) return "not_started";
-  if (s.tier.salesEndAt !== null && s.now >= s.tier.salesEndAt) return "ended";
-  return s.available > 0 ? "on_sale" : "sold_out";
+/** What a tier's status is worked out from: its sale window and what is left. */
+interface Timing {
+  salesStartAt: number | null;
+  salesEndAt: number | null;
+  available: number;
 }
 
-/** A tier's part of the availability answer, as JSON text, and what it was made from. */
-interface TierPart {
-  snapshot: TierSnapshot;
-  status: TierStatus;
-  json: string;
+export function tierStatus(t: Timing, now: number): TierStatus {
+  if (t.salesStartAt !== null && now < t.salesStartAt) return "not_started";
+  if (t.salesEndAt !== null && now >= t.salesEndAt) return "ended";
+  return t.available > 0 ? "on_sale" : "sold_out";
 }
 
 /**
- * The last part made of each tier, per isolate (bounded: the oldest goes first). A tier whose object
- * says nothing changed since keeps its part: a 20,000-seat tier's seats are neither sent by its object
- * nor turned into JSON again while no seat changes.
+ * A tier's part of the availability answer as JSON text, split around its status (which the time alone
+ * can change), with what the status is worked out from. The seats are kept only as text.
+ */
+interface TierPart {
+  version: string;
+  timing: Timing;
+  status: TierStatus;
+  head: string;
+  tail: string;
+}
+
+/**
+ * The last part made of each tier, per isolate. A tier whose object says nothing changed since keeps its
+ * part: a 20,000-seat tier's seats are neither sent by its object nor turned into JSON again while no seat
+ * changes. Bounded by the text kept (the oldest goes first): a 20,000-seat part is about a megabyte.
  */
 const parts = new Map<string, TierPart>();
-const MAX_PARTS = 500;
+const MAX_CHARS = 16_000_000;
+let keptChars = 0;
 
-function partOf(snapshot: TierSnapshot, now: number): TierPart {
-  const s = { ...snapshot, now };
-  const status = tierStatus(s);
-  const json = JSON.stringify({
+function partOf(s: TierSnapshot): TierPart {
+  const timing = { salesStartAt: s.tier.salesStartAt, salesEndAt: s.tier.salesEndAt, available: s.available };
+  const status = tierStatus(timing, s.now);
+  const head = JSON.stringify({
     tierId: s.tier.id,
     name: s.tier.name,
     price: s.tier.price,
     currency: s.currency,
     capacity: s.tier.capacity,
     available: s.available,
-    status,
-    ...(s.seats ? { seats: s.seats } : {}),
-  });
-  return { snapshot, status, json };
+  }).slice(0, -1);
+  const tail = s.seats ? `,"seats":${JSON.stringify(s.seats)}}` : "}";
+  return { version: s.version, timing, status, head, tail };
 }
 
-async function tierPart(env: Env, tierId: string): Promise<TierPart> {
-  const kept = parts.get(tierId);
-  const answer = unwrap(await tierObject(env, tierId).snapshot(tierId, kept?.snapshot.version));
-  let part: TierPart;
-  if ("unchanged" in answer && kept) {
-    // Unchanged, but the time moves on: a sale can start or end with no change of the tier.
-    part = tierStatus({ ...kept.snapshot, now: answer.now }) === kept.status ? kept : partOf(kept.snapshot, answer.now);
-  } else if ("unchanged" in answer) {
-    throw new Error(`tier ${tierId} answered unchanged to a version this isolate does not keep`);
-  } else {
-    part = partOf(answer, answer.now);
-  }
+const jsonOf = (part: TierPart, status: TierStatus) => `${part.head},"status":${JSON.stringify(status)}${part.tail}`;
+
+function keep(tierId: string, part: TierPart): void {
+  const before = parts.get(tierId);
+  if (before) keptChars -= before.head.length + before.tail.length;
   parts.delete(tierId);
   parts.set(tierId, part);
-  if (parts.size > MAX_PARTS) parts.delete(parts.keys().next().value as string);
-  return part;
+  keptChars += part.head.length + part.tail.length;
+  for (const [oldest, kept] of parts) {
+    if (keptChars <= MAX_CHARS || oldest === tierId) break;
+    parts.delete(oldest);
+    keptChars -= kept.head.length + kept.tail.length;
+  }
+}
+
+async function tierJson(env: Env, tierId: string): Promise<string> {
+  const kept = parts.get(tierId);
+  const answer = unwrap(await tierObject(env, tierId).snapshot(tierId, kept?.version));
+  if ("unchanged" in answer) {
+    if (!kept) throw new Error(`tier ${tierId} answered unchanged to a version this isolate does not keep`);
+    // Unchanged, but the time moves on: a sale can start or end with no change of the tier.
+    return jsonOf(kept, tierStatus(kept.timing, answer.now));
+  }
+  const part = partOf(answer);
+  keep(tierId, part);
+  return jsonOf(part, part.status);
 }
 
 /**
@@ -66,6 +88,6 @@ async function tierPart(env: Env, tierId: string): Promise<TierPart> {
  */
 export async function eventAvailabilityJson(env: Env, db: Db, eventId: string): Promise<string> {
   const [, tiers] = await Promise.all([findEvent(db, eventId), eventTiers(db, eventId)]);
-  const made = await Promise.all(tiers.map((t) => tierPart(env, t.id)));
-  return `{"tiers":[${made.map((p) => p.json).join(",")}]}`;
+  const made = await Promise.all(tiers.map((t) => tierJson(env, t.id)));
+  return `{"tiers":[${made.join(",")}]}`;
 }

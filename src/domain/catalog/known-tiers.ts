@@ -11,36 +11,14 @@ import { tiers } from "../../db/schema";
 const MAX_EVENTS = 1_000;
 const known = new Map<string, Set<string>>();
 
-/** Reads of an event's tiers under way: the requests of a burst on a new event share one. */
-const reading = new Map<string, Promise<Set<string>>>();
-
 /** The ids of `tierIds` that are not tiers of the event (none, for a reservation that may go ahead). */
 export async function unknownTiers(db: Db, eventId: string, tierIds: string[]): Promise<string[]> {
   const cached = known.get(eventId);
   if (cached && tierIds.every((id) => cached.has(id))) return [];
-  const joined = reading.get(eventId);
-  let ids = await (joined ?? tiersOf(db, eventId));
-  // A read joined under way may have started before a tier just added: an id it lacks is read again.
-  if (joined && tierIds.some((id) => !ids.has(id))) ids = await tiersOf(db, eventId);
+  const rows = await db.select({ id: tiers.id }).from(tiers).where(eq(tiers.eventId, eventId));
+  const ids = new Set(rows.map((r) => r.id));
+  known.delete(eventId);
+  if (ids.size > 0) known.set(eventId, ids);
+  if (known.size > MAX_EVENTS) known.delete(known.keys().next().value as string);
   return tierIds.filter((id) => !ids.has(id));
-}
-
-/** Reads the event's tiers and remembers them; a burst arriving meanwhile shares this read. */
-function tiersOf(db: Db, eventId: string): Promise<Set<string>> {
-  const read = db
-    .select({ id: tiers.id })
-    .from(tiers)
-    .where(eq(tiers.eventId, eventId))
-    .then((rows) => {
-      const ids = new Set(rows.map((r) => r.id));
-      known.delete(eventId);
-      if (ids.size > 0) known.set(eventId, ids);
-      if (known.size > MAX_EVENTS) known.delete(known.keys().next().value as string);
-      return ids;
-    })
-    .finally(() => {
-      if (reading.get(eventId) === read) reading.delete(eventId);
-    });
-  reading.set(eventId, read);
-  return read;
 }

@@ -232,11 +232,10 @@ export async function runTicketEmail(env: Env, db: Db, emailId: string): Promise
   // Early: a second queue message held off by a lease, or a wake-up before its step of the schedule.
   if (due > now + EARLY_MS) return queueDelay(due - now);
 
-  // A fault reading D1, or an order not in D1 yet, is the queue's to retry (no attempt is claimed).
-  const [{ claimed, ...input }, token] = await Promise.all([
-    readAndClaim(db, email, now),
-    linkToken(env, email.orderId),
-  ]);
+  // The link's token first: it cannot fail once an attempt is claimed. Then a fault reading D1, or an
+  // order not in D1 yet, is the queue's to retry (no attempt is claimed).
+  const token = await linkToken(env, email.orderId);
+  const { claimed, ...input } = await readAndClaim(db, email, now);
   // Another queue message took this attempt: that one carries the e-mail on.
   if (!claimed) return null;
 
@@ -248,7 +247,12 @@ export async function runTicketEmail(env: Env, db: Db, emailId: string): Promise
     // A configuration or token problem is this attempt's outcome; anything else is the queue's to retry,
     // and gives the claimed attempt back, as if it had never been claimed.
     if (!(error instanceof CannotSend)) {
-      await releaseClaim(db, email, claimed).catch(() => undefined);
+      await releaseClaim(db, email, claimed).catch((releaseError) =>
+        // The lease then holds the e-mail for ATTEMPT_LEASE_MS and this attempt counts; nothing is lost.
+        console.error(
+          JSON.stringify({ msg: "ticket e-mail claim not given back", emailId, error: String(releaseError) }),
+        ),
+      );
       throw error;
     }
     problem = error;
