@@ -1,6 +1,7 @@
 /**
- * Outbox messages are applied in their order: when a ticket's insert and its voiding travel in one
- * batch (the insert's first send failed), the ticket must end void, never valid.
+ * How outbox messages land in D1: in their order where it matters (when a ticket's insert and its voiding
+ * travel in one batch, the ticket must end void, never valid), a table's rows in one statement whatever
+ * the kinds' interleaving, and rows too big for one parameter in more than one.
  */
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
@@ -8,6 +9,15 @@ import { auditRow } from "../src/db/audit";
 import { type OutboxMessage, projectionStatements } from "../src/db/projections";
 import { NEVER_SCANNED } from "../src/domain/sales/tickets";
 import { createEvent } from "./helpers";
+
+/** An audit entry as the outbox carries it. */
+function auditMessage(id: string, eventId: string, at: number, data: Record<string, unknown>): OutboxMessage {
+  const ctx = { requestId: "req_projection", actor: { type: "system" as const }, ip: null, userAgent: null };
+  return {
+    kind: "audit",
+    row: auditRow(ctx, { id, eventId, at, action: "test.entry", subject: { type: "test", id }, data }),
+  };
+}
 
 it("a ticket inserted then voided in one outbox batch ends void", async () => {
   const event = await createEvent([{ capacity: 5 }]);
@@ -60,20 +70,7 @@ it("a batch that alternates tables lands whole, a newer version winning whatever
       updatedAt: now + version,
     },
   });
-  const audit = (n: number): OutboxMessage => ({
-    kind: "audit",
-    row: auditRow(
-      { requestId: "req_projection", actor: { type: "buyer" }, ip: null, userAgent: null },
-      {
-        id: `aud_ProjectionBatch${n}`,
-        eventId: event.id,
-        at: now,
-        action: "reservation.created",
-        subject: { type: "reservation", id: `rsv_${n}` },
-        data: { n },
-      },
-    ),
-  });
+  const audit = (n: number) => auditMessage(`aud_ProjectionBatch${n}`, event.id, now, { n });
   // 40 holds, each its row then its audit entry; reservation 0's release (version 2) comes before its
   // creation (version 1) in the batch, as a retry can send them.
   const messages: OutboxMessage[] = [reservation(0, 2)];
@@ -100,20 +97,7 @@ it("rows too big for one parameter go in more statements, and all land", async (
   const event = await createEvent([{ capacity: 5 }]);
   const now = Date.now();
   const big = "x".repeat(200_000);
-  const messages: OutboxMessage[] = Array.from({ length: 4 }, (_, n) => ({
-    kind: "audit",
-    row: auditRow(
-      { requestId: "req_projection", actor: { type: "system" }, ip: null, userAgent: null },
-      {
-        id: `aud_ProjectionBig${n}`,
-        eventId: event.id,
-        at: now,
-        action: "tier.updated",
-        subject: { type: "tier", id: `tier_${n}` },
-        data: { big },
-      },
-    ),
-  }));
+  const messages = Array.from({ length: 4 }, (_, n) => auditMessage(`aud_ProjectionBig${n}`, event.id, now, { big }));
   const statements = projectionStatements(env.DB, messages);
   expect(statements).toHaveLength(2); // 500,000 characters a parameter: two rows of 200,000 each
   await env.DB.batch(statements);

@@ -43,12 +43,8 @@ function unchanged(ifNoneMatch: string | undefined, etag: string): boolean {
 export const availabilityRoutes = new Routes().on(read, async (c) => {
   const eventId = readParam(c, "eventId", read.params.eventId);
   const maxAge = Number(c.env.AVAILABILITY_MAX_AGE_MS) || 0;
-  const { body, etag } = await recent.get(eventId, maxAge, Date.now(), () => {
-    // Other pollers wait for this request's snapshot: it must finish even if this client goes away.
-    const made = snapshot(c.env, c.get("db"), eventId);
-    c.executionCtx.waitUntil(made.catch(() => undefined));
-    return made;
-  });
+  // Other pollers wait for this request's snapshot: Recent keeps it alive if this client goes away.
+  const { body, etag } = await recent.get(eventId, maxAge, Date.now(), () => snapshot(c.env, c.get("db"), eventId));
   // no-cache: a browser keeps the answer and revalidates it on every poll, as any client may.
   const headers = { ETag: etag, "Cache-Control": "no-cache" };
   if (unchanged(c.req.header("If-None-Match"), etag)) return c.body(null, 304, headers);
