@@ -8,10 +8,10 @@ import type { AddressInfo } from "node:net";
 import jsQRModule from "jsqr";
 import type { Browser, Page } from "playwright-core";
 import { PNG } from "pngjs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DESKTOP, NARROW_PHONE, openBuyer, screenshotPath } from "./buyers.ts";
-import { launchChromium } from "./chromium.ts";
-import { type LocalWorker, startWorker } from "./worker.ts";
+import { withWorkerAndBrowser } from "./suite.ts";
+import type { LocalWorker } from "./worker.ts";
 
 // jsqr is CommonJS whose types say `export default`: from ESM that is the module's `default` member.
 const jsQR = jsQRModule.default;
@@ -19,17 +19,9 @@ const jsQR = jsQRModule.default;
 let worker: LocalWorker;
 let browser: Browser | undefined;
 
-beforeAll(async () => {
-  worker = await startWorker();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    await worker?.stop();
-  }
+withWorkerAndBrowser((w, b) => {
+  worker = w;
+  browser = b;
 });
 
 const url = () => `${worker.url}/dashboard`;

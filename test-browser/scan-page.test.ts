@@ -3,10 +3,10 @@
  * what a door person sees after each scan, typed or from the camera.
  */
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "./chromium.ts";
+import { describe, expect, it } from "vitest";
 import { onPhoneIn } from "./phone.ts";
-import { type LocalWorker, seedDoor, startWorker, type Ticket } from "./worker.ts";
+import { withWorkerAndBrowser } from "./suite.ts";
+import { type LocalWorker, seedDoor, type Ticket } from "./worker.ts";
 
 const SCANNER_GATE = "North";
 const SCREENSHOT = "/tmp/scan-page.png";
@@ -19,19 +19,10 @@ let worker: LocalWorker | undefined;
 let browser: Browser | undefined;
 let door: Awaited<ReturnType<typeof seedDoor>>;
 
-beforeAll(async () => {
-  worker = await startWorker();
-  door = await seedDoor(worker, 8, SCANNER_GATE);
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  // The browser first: stopping the server ends whatever processes this test still has running.
-  try {
-    await browser?.close();
-  } finally {
-    await worker?.stop();
-  }
+withWorkerAndBrowser(async (w, b) => {
+  worker = w;
+  browser = b;
+  door = await seedDoor(w, 8, SCANNER_GATE);
 });
 
 const url = () => `${worker?.url}/scan`;

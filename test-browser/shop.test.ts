@@ -6,26 +6,17 @@
  * from an address of its own (buyers.ts).
  */
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DESKTOP, NARROW_PHONE, screenshotPath, withBuyers } from "./buyers.ts";
-import { launchChromium } from "./chromium.ts";
-import { type LocalWorker, startWorker } from "./worker.ts";
+import { withWorkerAndBrowser } from "./suite.ts";
+import type { LocalWorker } from "./worker.ts";
 
 let worker: LocalWorker;
 let browser: Browser | undefined;
 
-beforeAll(async () => {
-  worker = await startWorker();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  // The browser first: stopping the server ends whatever processes this test still has running.
-  try {
-    await browser?.close();
-  } finally {
-    await worker?.stop();
-  }
+withWorkerAndBrowser((w, b) => {
+  worker = w;
+  browser = b;
 });
 
 interface Tier {

@@ -6,10 +6,10 @@
 import jsQRModule from "jsqr";
 import type { Browser, Page } from "playwright-core";
 import { PNG } from "pngjs";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { launchChromium } from "./chromium.ts";
+import { expect, it } from "vitest";
 import { onPhoneIn, PHONE } from "./phone.ts";
-import { type LocalWorker, startWorker } from "./worker.ts";
+import { withWorkerAndBrowser } from "./suite.ts";
+import type { LocalWorker } from "./worker.ts";
 
 // jsqr is CommonJS whose types say `export default`: from ESM that is the module's `default` member.
 const jsQR = jsQRModule.default;
@@ -25,19 +25,10 @@ let worker: LocalWorker;
 let browser: Browser | undefined;
 let order: { id: string; token: string; tickets: OrderTicket[] };
 
-beforeAll(async () => {
-  worker = await startWorker();
-  browser = await launchChromium();
-  order = await seedOrder(worker);
-});
-
-afterAll(async () => {
-  // The browser first: stopping the server ends whatever processes this test still has running.
-  try {
-    await browser?.close();
-  } finally {
-    await worker?.stop();
-  }
+withWorkerAndBrowser(async (w, b) => {
+  worker = w;
+  browser = b;
+  order = await seedOrder(w);
 });
 
 /** A free order (paid at checkout) of two standing tickets and seat B1, and its tickets as the API gives them. */

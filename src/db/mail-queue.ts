@@ -5,6 +5,8 @@
  * its e-mail from attempt to attempt, retried with `message.retry({ delaySeconds })`.
  */
 
+import { sendAll } from "../lib/task-queue";
+
 /** The queue's name in wrangler.toml: the Worker's `queue` handler dispatches batches by it. */
 export const MAIL_QUEUE_NAME = "boxoffice-mail";
 
@@ -20,15 +22,8 @@ export const isMailTask = (body: unknown): body is MailTask =>
   (body as MailTask).kind === "mail" &&
   typeof (body as MailTask).id === "string";
 
-/** Queues takes at most 100 messages a `sendBatch`. */
-const SEND_BATCH = 100;
-
-export async function sendMailTasks(queue: Queue, ids: string[]): Promise<void> {
-  for (let i = 0; i < ids.length; i += SEND_BATCH) {
-    await queue.sendBatch(
-      ids
-        .slice(i, i + SEND_BATCH)
-        .map((id) => ({ body: { kind: "mail", id } satisfies MailTask, contentType: "json" })),
-    );
-  }
-}
+export const sendMailTasks = (queue: Queue, ids: string[]) =>
+  sendAll(
+    queue,
+    ids.map((id): MailTask => ({ kind: "mail", id })),
+  );

@@ -6,6 +6,8 @@
  * `message.retry({ delaySeconds })` on the contract's schedule).
  */
 
+import { sendAll } from "../lib/task-queue";
+
 /** The queue's name in wrangler.toml: the Worker's `queue` handler dispatches batches by it. */
 export const WEBHOOK_QUEUE_NAME = "boxoffice-webhooks";
 
@@ -14,14 +16,13 @@ export type WebhookTask =
   /** `chain`: the delivery's chain when this was sent (a retry through the API starts a new one). */
   | { kind: "delivery"; id: string; chain: number };
 
-/** Queues takes at most 100 messages a `sendBatch`. */
-const SEND_BATCH = 100;
+export const isWebhookTask = (body: unknown): body is WebhookTask =>
+  typeof body === "object" &&
+  body !== null &&
+  typeof (body as WebhookTask).id === "string" &&
+  ((body as WebhookTask).kind === "message" || (body as WebhookTask).kind === "delivery");
 
-export async function sendTasks(queue: Queue, tasks: WebhookTask[]): Promise<void> {
-  for (let i = 0; i < tasks.length; i += SEND_BATCH) {
-    await queue.sendBatch(tasks.slice(i, i + SEND_BATCH).map((body) => ({ body, contentType: "json" as const })));
-  }
-}
+export const sendTasks = (queue: Queue, tasks: WebhookTask[]) => sendAll(queue, tasks);
 
 /** Puts landed messages on the queue to be fanned out. */
 export const announceMessages = (queue: Queue, ids: string[]) =>

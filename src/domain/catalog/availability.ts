@@ -1,7 +1,10 @@
+import { eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
+import { events } from "../../db/schema";
+import { notFound } from "../../lib/errors";
 import { tierObject, unwrap } from "../../objects/tier-client";
 import type { TierSnapshot } from "../../objects/tier-rpc";
-import { eventTiers, findEvent } from "./events";
+import { eventTiers } from "./events";
 
 export type TierStatus = "on_sale" | "sold_out" | "not_started" | "ended";
 
@@ -87,7 +90,12 @@ async function tierJson(env: Env, tierId: string): Promise<string> {
  * `{ tiers: [{ tierId, name, price, currency, capacity, available, status, seats? }] }`.
  */
 export async function eventAvailabilityJson(env: Env, db: Db, eventId: string): Promise<string> {
-  const [, tiers] = await Promise.all([findEvent(db, eventId), eventTiers(db, eventId)]);
+  // One round trip: the event (to answer 404 for none) and its tiers.
+  const [[event], tiers] = await db.batch([
+    db.select({ id: events.id }).from(events).where(eq(events.id, eventId)),
+    eventTiers(db, eventId),
+  ]);
+  if (!event) throw notFound("event", eventId);
   const made = await Promise.all(tiers.map((t) => tierJson(env, t.id)));
   return `{"tiers":[${made.join(",")}]}`;
 }

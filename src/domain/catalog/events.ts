@@ -153,7 +153,7 @@ export async function findEvent(db: Db, eventId: string): Promise<EventRow> {
   return event;
 }
 
-export function eventTiers(db: Db, eventId: string): Promise<TierRow[]> {
+export function eventTiers(db: Db, eventId: string) {
   return db.select().from(tiers).where(eq(tiers.eventId, eventId)).orderBy(asc(tiers.position), asc(tiers.id));
 }
 

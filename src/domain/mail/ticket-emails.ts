@@ -18,13 +18,14 @@ import { and, asc, count, eq, gt, lt, type SQL, sql } from "drizzle-orm";
 import { auditRow, insertAuditWhere, SYSTEM } from "../../db/audit";
 import { createDb, type Db } from "../../db/client";
 import { isMailTask, sendMailTasks } from "../../db/mail-queue";
-import { events, type OrderRow, orders, type TicketEmailRow, ticketEmails, tickets, tiers } from "../../db/schema";
+import { events, type OrderRow, orders, type TicketEmailRow, ticketEmails } from "../../db/schema";
 import type { OrderMessageData } from "../../db/webhook-messages";
 import { ApiError, notFound } from "../../lib/errors";
 import { idFrom, sha256Hex } from "../../lib/ids";
-import { faultDelay, queueDelay } from "../../lib/queue-delays";
+import { consumeEach, queueDelay } from "../../lib/task-queue";
 import { toIso } from "../../lib/time";
-import { orderTokenFor } from "../sales/orders";
+import { eventTiers } from "../catalog/events";
+import { orderTokenFor, ticketsOfOrder } from "../sales/orders";
 import { composeTicketEmail, type TicketEmailInput } from "./compose";
 import { deliverMail, type OutgoingMail, type SentMail, sendError } from "./transport";
 
@@ -156,12 +157,11 @@ export async function resendTicketEmail(
  * e-mail whose order is not in D1 yet uses up no attempt (and a fault reading D1 fails the whole batch).
  */
 async function readAndClaim(db: Db, email: TicketEmailRow, now: number) {
-  const eventOfOrder = sql`(SELECT ${orders.eventId} FROM ${orders} WHERE ${orders.id} = ${email.orderId})`;
   const [orderRows, eventRows, tierRows, ticketRows, claimedRows] = await db.batch([
     db.select().from(orders).where(eq(orders.id, email.orderId)),
-    db.select().from(events).where(sql`${events.id} = ${eventOfOrder}`),
-    db.select().from(tiers).where(sql`${tiers.eventId} = ${eventOfOrder}`).orderBy(asc(tiers.position), asc(tiers.id)),
-    db.select().from(tickets).where(eq(tickets.orderId, email.orderId)).orderBy(asc(tickets.id)),
+    db.select().from(events).where(eq(events.id, email.eventId)),
+    eventTiers(db, email.eventId),
+    ticketsOfOrder(db, email.orderId),
     db
       .update(ticketEmails)
       .set({ attempts: email.attempts + 1, nextAttemptAt: now + ATTEMPT_LEASE_MS, updatedAt: now })
@@ -170,7 +170,8 @@ async function readAndClaim(db: Db, email: TicketEmailRow, now: number) {
           eq(ticketEmails.id, email.id),
           eq(ticketEmails.status, "pending"),
           eq(ticketEmails.attempts, email.attempts),
-          sql`EXISTS (SELECT 1 FROM ${events} WHERE ${events.id} = ${eventOfOrder})`,
+          sql`EXISTS (SELECT 1 FROM ${orders} WHERE ${orders.id} = ${email.orderId})`,
+          sql`EXISTS (SELECT 1 FROM ${events} WHERE ${events.id} = ${email.eventId})`,
         ),
       )
       .returning(),
@@ -178,7 +179,7 @@ async function readAndClaim(db: Db, email: TicketEmailRow, now: number) {
   const order = orderRows[0];
   if (!order) throw new Error(`order ${email.orderId} of ticket e-mail ${email.id} is not in D1`);
   const event = eventRows[0];
-  if (!event) throw notFound("event", order.eventId);
+  if (!event) throw notFound("event", email.eventId);
   return { order, event, tiers: tierRows, tickets: ticketRows, claimed: claimedRows[0] ?? null };
 }
 
@@ -294,24 +295,24 @@ const isNow = (claimed: TicketEmailRow, status: TicketEmailRow["status"]) =>
   sql`EXISTS (SELECT 1 FROM ${ticketEmails} WHERE ${ticketEmails.id} = ${claimed.id}
         AND ${ticketEmails.status} = ${status} AND ${ticketEmails.attempts} = ${claimed.attempts})`;
 
-function auditData(email: TicketEmailRow) {
-  return { emailId: email.id, orderId: email.orderId, to: email.recipient, reason: email.reason };
+/** The audit entry of an attempt's outcome (`sent`, `failed-<attempt>`), about the e-mail's order. */
+function attemptAudit(claimed: TicketEmailRow, outcome: string, now: number, data: Record<string, unknown>) {
+  return auditRow(SYSTEM, {
+    id: `aud_${claimed.id}_${outcome}`,
+    eventId: claimed.eventId,
+    at: now,
+    action: outcome === "sent" ? "email.sent" : "email.failed",
+    subject: { type: "order", id: claimed.orderId },
+    data: { emailId: claimed.id, orderId: claimed.orderId, to: claimed.recipient, reason: claimed.reason, ...data },
+  });
 }
 
 async function recordSent(env: Env, db: Db, claimed: TicketEmailRow, messageId: string, now: number) {
-  const entry = auditRow(SYSTEM, {
-    id: `aud_${claimed.id}_sent`,
-    eventId: claimed.eventId,
-    at: now,
-    action: "email.sent",
-    subject: { type: "order", id: claimed.orderId },
-    data: {
-      ...auditData(claimed),
-      requestedBy: claimed.requestedBy,
-      attempts: claimed.attempts,
-      messageId,
-      simulated: env.MAIL_MODE === "simulator",
-    },
+  const entry = attemptAudit(claimed, "sent", now, {
+    requestedBy: claimed.requestedBy,
+    attempts: claimed.attempts,
+    messageId,
+    simulated: env.MAIL_MODE === "simulator",
   });
   await db.batch([
     db
@@ -326,19 +327,11 @@ async function recordFailed(db: Db, claimed: TicketEmailRow, problem: unknown, n
   const error = sendError(problem);
   const delay = problem instanceof PermanentFailure ? null : retryDelayAfter(claimed.attempts);
   const nextAttemptAt = delay === null ? null : now + delay * 1000;
-  const entry = auditRow(SYSTEM, {
-    id: `aud_${claimed.id}_failed-${claimed.attempts}`,
-    eventId: claimed.eventId,
-    at: now,
-    action: "email.failed",
-    subject: { type: "order", id: claimed.orderId },
-    data: {
-      ...auditData(claimed),
-      attempt: claimed.attempts,
-      error,
-      // null: no more attempts, the e-mail is failed.
-      nextAttemptAt: nextAttemptAt === null ? null : toIso(nextAttemptAt),
-    },
+  const entry = attemptAudit(claimed, `failed-${claimed.attempts}`, now, {
+    attempt: claimed.attempts,
+    error,
+    // null: no more attempts, the e-mail is failed.
+    nextAttemptAt: nextAttemptAt === null ? null : toIso(nextAttemptAt),
   });
   const status = delay === null ? "failed" : "pending";
   await db.batch([
@@ -357,25 +350,9 @@ export function retryDelayAfter(attempts: number): number | null {
 }
 
 /** The mail queue's consumer (src/index.ts dispatches its batches here by queue name). */
-export async function consumeMail(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+export function consumeMail(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const db = createDb(env.DB);
-  await Promise.all(
-    batch.messages.map(async (m) => {
-      if (!isMailTask(m.body)) {
-        console.error(JSON.stringify({ msg: "not a mail task; dropped", body: m.body }));
-        m.ack();
-        return;
-      }
-      try {
-        const delay = await runTicketEmail(env, db, m.body.id);
-        if (delay === null) m.ack();
-        else m.retry({ delaySeconds: delay });
-      } catch (error) {
-        console.error(JSON.stringify({ msg: "mail task failed; retrying", task: m.body, error: String(error) }));
-        m.retry({ delaySeconds: faultDelay(m.attempts) });
-      }
-    }),
-  );
+  return consumeEach(batch, "mail", isMailTask, (task) => runTicketEmail(env, db, task.id));
 }
 
 /** The per-minute sweep's part: pending e-mails long past their next attempt lost their queue message. */

@@ -20,7 +20,7 @@ import {
   webhookEndpoints,
   webhookMessages,
 } from "../../db/schema";
-import { queueDelay } from "../../lib/queue-delays";
+import { queueDelay } from "../../lib/task-queue";
 import { disableStatements, endpointSecret } from "./endpoints";
 import { ATTEMPT_LEASE_MS, DISABLE_AFTER_MS, EARLY_MS, retryDelayAfter } from "./schedule";
 import { type AttemptResult, post } from "./send";

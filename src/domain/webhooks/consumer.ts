@@ -8,8 +8,8 @@
 import { createDb, type Db } from "../../db/client";
 import type { WebhookMessageRow } from "../../db/schema";
 import type { OrderMessageData } from "../../db/webhook-messages";
-import type { WebhookTask } from "../../db/webhook-queue";
-import { faultDelay } from "../../lib/queue-delays";
+import { isWebhookTask, type WebhookTask } from "../../db/webhook-queue";
+import { consumeEach } from "../../lib/task-queue";
 import { orderPaidEmail } from "../mail/ticket-emails";
 import { runDelivery } from "./attempt";
 import { fanOut, landedMessage, markFannedOut, type Renderers } from "./fan-out";
@@ -44,24 +44,7 @@ function runTask(env: Env, db: Db, task: WebhookTask, render: Renderers): Promis
   }
 }
 
-export async function consumeWebhooks(batch: MessageBatch<unknown>, env: Env, render: Renderers): Promise<void> {
+export function consumeWebhooks(batch: MessageBatch<unknown>, env: Env, render: Renderers): Promise<void> {
   const db = createDb(env.DB);
-  await Promise.all(
-    batch.messages.map(async (m) => {
-      const task = m.body as WebhookTask;
-      if (task?.kind !== "message" && task?.kind !== "delivery") {
-        console.error(JSON.stringify({ msg: "not a webhook task; dropped", body: m.body }));
-        m.ack();
-        return;
-      }
-      try {
-        const delay = await runTask(env, db, task, render);
-        if (delay === null) m.ack();
-        else m.retry({ delaySeconds: delay });
-      } catch (error) {
-        console.error(JSON.stringify({ msg: "webhook task failed; retrying", task, error: String(error) }));
-        m.retry({ delaySeconds: faultDelay(m.attempts) });
-      }
-    }),
-  );
+  return consumeEach(batch, "webhook", isWebhookTask, (task) => runTask(env, db, task, render));
 }

@@ -55,7 +55,7 @@ export interface LandedMessage {
   endpoints: WebhookEndpointRow[];
   /** Of an `order.*` message whose body is still to fix: its order's version in D1 (undefined: none yet). */
   orderVersion: number | undefined;
-  /** … and, when an endpoint wants it, the order's tickets as D1 has them now, in id order. */
+  /** … and the order's tickets as D1 has them now, in id order. */
   tickets: TicketRow[];
   /** Its deliveries not attempted yet (all of them, unless an earlier run got this far and stopped). */
   waiting: { id: string; chain: number }[];
@@ -77,19 +77,15 @@ const needsBody = (message: WebhookMessageRow) => message.fannedOutAt === null &
 
 /**
  * Reads the message, the endpoints that want it, its deliveries waiting, and for an `order.*` message
- * whose body is still to fix its order's version and (when an endpoint wants it) tickets: one batch,
- * one round trip. The statements find the message by id themselves (subqueries), as what they read
- * depends on it. Null when there is no such message.
+ * whose body is still to fix its order's version and tickets: one batch, one round trip. The statements
+ * find the message by id themselves (subqueries), as what they read depends on it. Null when there is no
+ * such message.
  */
 export async function landedMessage(db: Db, messageId: string): Promise<LandedMessage | null> {
   const m = sql`(SELECT * FROM ${webhookMessages} WHERE ${webhookMessages.id} = ${messageId})`;
   // The order of an `order.*` message whose body is still to fix (as `needsBody`), else none.
   const orderId: SQL = sql`(SELECT json_extract(m.data, '$.orderId') FROM ${m} AS m
     WHERE m.type LIKE 'order.%' AND m.payload IS NULL AND m.fanned_out_at IS NULL)`;
-  // Whether an endpoint wants it (as `subscribes`, on the endpoints `fanOut` reads).
-  const wanted: SQL = sql`EXISTS (SELECT 1 FROM ${webhookEndpoints} AS e, json_each(e.events) AS j, ${m} AS m
-    WHERE e.deleted_at IS NULL AND e.disabled_at IS NULL AND e.created_at <= m.created_at
-      AND j.value IN ('*', m.type))`;
   const [message, endpoints, order, orderTickets, waiting] = await db.batch([
     db.select().from(webhookMessages).where(eq(webhookMessages.id, messageId)),
     db
@@ -99,18 +95,11 @@ export async function landedMessage(db: Db, messageId: string): Promise<LandedMe
         and(
           isNull(webhookEndpoints.deletedAt),
           isNull(webhookEndpoints.disabledAt),
-          lte(
-            webhookEndpoints.createdAt,
-            sql`(SELECT ${webhookMessages.createdAt} FROM ${webhookMessages} WHERE ${webhookMessages.id} = ${messageId})`,
-          ),
+          lte(webhookEndpoints.createdAt, sql`(SELECT m.created_at FROM ${m} AS m)`),
         ),
       ),
     db.select({ version: orders.version }).from(orders).where(eq(orders.id, orderId)),
-    db
-      .select()
-      .from(tickets)
-      .where(and(eq(tickets.orderId, orderId), wanted))
-      .orderBy(asc(tickets.id)),
+    db.select().from(tickets).where(eq(tickets.orderId, orderId)).orderBy(asc(tickets.id)),
     waitingOf(db, messageId),
   ]);
   const row = message[0];
